@@ -1,0 +1,29 @@
+# avbook: `make reproduce` (the main job) and `make test` (every check CI runs). Both set everything up first.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export MPLBACKEND := agg
+SCALE ?= full
+SEED ?= 0
+
+.PHONY: setup test reproduce report docs clean-cache sync
+setup:
+	@bash tools/setup.sh
+
+test: setup
+	@bash tools/test.sh
+
+reproduce: setup
+	@avbook-reproduce --scale $(SCALE) --seed $(SEED) --out-dir results
+	@avbook-report --results results --out nbs/report.md
+
+report: setup
+	@avbook-report --results results --out nbs/report.md
+
+sync: setup
+	@nbdev-export && nbdev-clean && python tools/make_readme.py
+
+docs: setup
+	@nbdev-docs
+
+clean-cache: setup
+	@avbook-cache clear
