@@ -19,7 +19,7 @@ nbdev-clean --fname reproductions
 python tools/make_readme.py
 after=$(snapshot avbook nbs reproductions README.md)
 if [ "$before" != "$after" ]; then
-  diff <(echo "$before") <(echo "$after") | grep '^[<>]' | awk '{print $3}' | sort -u | sed 's/^/  changed: /'
+  { diff <(echo "$before") <(echo "$after") || true; } | grep '^[<>]' | awk '{print $3}' | sort -u | sed 's/^/  changed: /'
   echo "The library, the notebooks or README.md were out of date. They have now been regenerated:" >&2
   echo "review the changes above and commit them (make sync does the same)." >&2
   exit 1
