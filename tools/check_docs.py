@@ -11,6 +11,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
+CELL_KEYS = {'cell_type', 'execution_count', 'id', 'metadata', 'outputs', 'source', 'attachments'}
 
 def n_figures(nb) -> int:
     return sum(1 for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])
@@ -26,6 +27,9 @@ def main() -> int:
         rel = src.relative_to(ROOT/'nbs'); processed = proc_dir/rel
         if not processed.exists(): problems.append(f"{rel}: nbdev-proc-nbs did not produce it"); continue
         nb = nbformat.read(processed, as_version=4)
+        for cell in nb.cells:  # nbdev's processors leave bookkeeping keys (e.g. `has_sd`) that Quarto ignores but nbformat rejects
+            for key in set(cell) - CELL_KEYS: del cell[key]
+            cell.metadata.pop('execution', None)
         try: html, _ = exporter.from_notebook_node(nb)
         except Exception as e: problems.append(f"{rel}: does not render: {type(e).__name__}: {e}"); continue
         want, got = n_figures(nbformat.read(src, as_version=4)), html.count('<img')
