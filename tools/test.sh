@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=agg PYTHONHASHSEED=0
+# Tests run two notebooks or processes at a time on small machines: one intra-op thread each avoids oversubscription.
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # A fresh cache, so nothing built by an earlier run can hide a broken step.
 export AVBOOK_CACHE="$(mktemp -d -t avbook-cache-XXXXXX)"
 trap 'rm -rf "$AVBOOK_CACHE"' EXIT
