@@ -14,22 +14,18 @@ import pyroomacoustics as pra
 import scipy.signal
 from ..core import ParameterError, check_finite, get_device
 from .hrtf import Hrtf, wrap_azimuth_deg
+from .scene import ROOM_FACES, check_material
+
 
 # %% auto #0
-__all__ = ['ROOM_FACES', 'SPEED_OF_SOUND_M_S', 'ISM_SAMPLE_RATE', 'valid_material_names', 'check_room_size', 'check_inside',
-           'room_materials', 'ImageSources', 'image_sources', 'image_order_for_duration', 'head_axes',
-           'head_pose_parts', 'head_relative_directions', 'render_image_sources', 'Rir', 'binaural_rir', 'omni_rir',
-           'binaural_array_rir', 'mean_absorption', 'sabine_rt60_s', 'eyring_rt60_s', 'schroeder_decay_db',
-           'measure_rt60_s', 'rt60_check']
+__all__ = ['SPEED_OF_SOUND_M_S', 'ISM_SAMPLE_RATE', 'check_room_size', 'check_inside', 'room_materials', 'ImageSources',
+           'image_sources', 'image_order_for_duration', 'head_axes', 'head_pose_parts', 'head_relative_directions',
+           'render_image_sources', 'Rir', 'binaural_rir', 'omni_rir', 'binaural_array_rir', 'mean_absorption',
+           'sabine_rt60_s', 'eyring_rt60_s', 'schroeder_decay_db', 'measure_rt60_s', 'rt60_check']
 
 # %% ../../nbs/13_sim_acoustics.ipynb #810e0991
-ROOM_FACES = ('west', 'east', 'south', 'north', 'floor', 'ceiling')  # x=0, x=W, y=0, y=L, z=0, z=H (pyroomacoustics' names)
 SPEED_OF_SOUND_M_S = 343.0  # dry air at 20 °C, pyroomacoustics' value
 ISM_SAMPLE_RATE = 16000     # Hz; pyroomacoustics then reports damping in the 7 octave bands 125 Hz to 8 kHz
-
-def valid_material_names()->list:
-    "Every material name in `pyroomacoustics.materials_data`, sorted."
-    return sorted(name for group in pra.materials_data['absorption'].values() for name in group)
 
 def check_room_size(room_size_m)->np.ndarray:  # (3,) float, metres
     "Return `room_size_m` as an array if it holds 3 positive lengths (W, L, H) in metres."
@@ -58,10 +54,7 @@ def room_materials(materials)->dict:  # face -> pyroomacoustics `Material`
 
 def _material(face:str, value)->pra.Material:
     if isinstance(value, str):
-        if value not in valid_material_names():
-            raise ParameterError(f"materials[{face!r}]={value!r} is not a pyroomacoustics material; valid names include "
-                                 f"'brickwork', 'hard_surface', 'carpet_cotton', 'plasterboard', ... (see valid_material_names())")
-        return pra.Material(value)
+        return pra.Material(check_material(f"materials[{face!r}]", value))
     if isinstance(value, (int, float)) and 0 <= value <= 1: return pra.Material(float(value))
     raise ParameterError(f"materials[{face!r}]={value!r}: give a pyroomacoustics material name or an energy absorption in [0, 1]")
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 from ..core import ParameterError, check_finite
+from .scene import ROOM_FACES
+
 
 # %% auto #0
-__all__ = ['P_REF_PA', 'AUDIO_BAND_HZ', 'FACES', 'OCTAVE_BANDS_HZ', 'near_wall_gain_theory', 'RoomNoise', 'room_noise_psd',
+__all__ = ['P_REF_PA', 'AUDIO_BAND_HZ', 'OCTAVE_BANDS_HZ', 'near_wall_gain_theory', 'RoomNoise', 'room_noise_psd',
            'random_room_noise', 'face_reflection', 'random_face_absorption', 'random_directions', 'render_ambient',
            'stereo_recorder_positions', 'band_mean_square', 'near_wall_level_db']
 
@@ -106,11 +108,10 @@ def random_room_noise(rng:np.random.Generator, # explicit generator (e.g. `avboo
                      mic_noise_db=float(rng.uniform(10, 25)))
 
 # %% ../../nbs/14_sim_ambient.ipynb #515c2942
-FACES = ('west', 'east', 'south', 'north', 'floor', 'ceiling')  # x=0, x=W, y=0, y=L, z=0, z=H
 OCTAVE_BANDS_HZ = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
 
 def face_reflection(frequency_hz,                   # (n_freq,) Hz
-                    absorption,                     # (6, n_bands) energy absorption per face (order `FACES`), in [0, 1]
+                    absorption,                     # (6, n_bands) energy absorption per face (order `ROOM_FACES`), in [0, 1]
                     band_hz=OCTAVE_BANDS_HZ,        # (n_bands,) band centres, Hz
                    )->np.ndarray:                   # (6, n_freq) pressure reflection coefficients sqrt(1 - alpha)
     "Per-face pressure reflection coefficient on `frequency_hz` from octave-band energy absorption."
@@ -122,7 +123,7 @@ def face_reflection(frequency_hz,                   # (n_freq,) Hz
 
 # %% ../../nbs/14_sim_ambient.ipynb #5cb2731a
 def random_face_absorption(rng:np.random.Generator,  # explicit generator
-                          )->np.ndarray:             # (6, 6) energy absorption per face (order `FACES`) and octave band 125 Hz-4 kHz
+                          )->np.ndarray:             # (6, 6) energy absorption per face (order `ROOM_FACES`) and octave band 125 Hz-4 kHz
     "Random per-face absorption rising with frequency: hard walls and floor, a sometimes absorbing ceiling."
     low = rng.uniform(0.01, 0.10, 6)                                  # bass is barely absorbed by walls
     high = np.concatenate([rng.uniform(0.03, 0.30, 5), rng.uniform(0.2, 0.8, 1)])  # ceiling tiles may absorb
@@ -150,10 +151,10 @@ def _check_positions(mic_positions_m, room_size_m)->tuple[np.ndarray, np.ndarray
     return pos, size
 
 def _reflecting_faces(pos:np.ndarray, size:np.ndarray, faces)->list[int]:
-    "Indices into `FACES` of the reflecting faces: the nearest face per axis to the mics' centre, or the named ones."
+    "Indices into `ROOM_FACES` of the reflecting faces: the nearest face per axis to the mics' centre, or the named ones."
     if faces is None: return [2 * a + int(pos[:, a].mean() > size[a] / 2) for a in range(3)]
-    idx = [FACES.index(f) if f in FACES else -1 for f in faces]
-    if -1 in idx: raise ParameterError(f"faces={faces} contains an unknown face; choose from {FACES}")
+    idx = [ROOM_FACES.index(f) if f in ROOM_FACES else -1 for f in faces]
+    if -1 in idx: raise ParameterError(f"faces={faces} contains an unknown face; choose from {ROOM_FACES}")
     if len({i // 2 for i in idx}) != len(idx): raise ParameterError(f"faces={faces}: at most one face per axis (x: west/east, y: south/north, z: floor/ceiling)")
     return sorted(idx)
 
@@ -225,7 +226,7 @@ def render_ambient(mic_positions_m,          # (n_mics, 3) positions inside the 
                    duration_s:float,         # length of the recording, s
                    seed:int,                 # same seed, same recording (bit-identical)
                    reflection=1.0,           # pressure reflection R: scalar, (6,) per face or (6, n_freq) on `np.fft.rfftfreq(n, 1/sample_rate)`
-                   faces=None,               # reflecting faces: None = nearest per axis, or names from `FACES` (<= 1 per axis)
+                   faces=None,               # reflecting faces: None = nearest per axis, or names from `ROOM_FACES` (<= 1 per axis)
                    n_waves:int|None=64,      # independent plane waves (each with 2**n_faces mirror members); None = many-wave limit
                    speed_of_sound_m_s=343.0, # dry air at 20 °C
                   )->np.ndarray:             # (n_mics, n_samples) sound pressure, Pa (float32)
