@@ -12,12 +12,14 @@ setup:
 test: setup
 	@bash tools/test.sh
 
+# Results go to results/<paper>/<artifact>.json; the executed notebooks become pages of the docs site under nbs/reproductions/.
 reproduce: setup
-	@avbook-reproduce --scale $(SCALE) --seed $(SEED) --out-dir results
-	@avbook-report --results results --out nbs/report.md
+	@avbook-reproduce --scale $(SCALE) --seed $(SEED) --out-dir results --executed-dir nbs/reproductions
+	@nbdev-clean --fname nbs/reproductions
+	@avbook-report --results results --out nbs/report.md --notebooks nbs/reproductions
 
 report: setup
-	@avbook-report --results results --out nbs/report.md
+	@avbook-report --results results --out nbs/report.md --notebooks nbs/reproductions
 
 sync: setup
 	@nbdev-export && nbdev-clean && python tools/make_readme.py
