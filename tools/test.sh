@@ -7,7 +7,11 @@ export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=agg PYTHONHASHSEED=0
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # A fresh cache, so nothing built by an earlier run can hide a broken step.
 export AVBOOK_CACHE="$(mktemp -d -t avbook-cache-XXXXXX)"
-trap 'rm -rf "$AVBOOK_CACHE"' EXIT
+# librosa's numba kernels are compiled on first use and cached on disk; two processes compiling the same kernel at once
+# can leave a cache entry that crashes whoever loads it. So: a cache of this run's own, filled by one process first.
+export NUMBA_CACHE_DIR="$(mktemp -d -t avbook-numba-XXXXXX)"
+trap 'rm -rf "$AVBOOK_CACHE" "$NUMBA_CACHE_DIR"' EXIT
+python tools/warm_numba.py
 
 snapshot() { find "$@" -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.md' \) -not -path '*/.ipynb_checkpoints/*' -print0 \
              | sort -z | xargs -0 sha256sum; }
