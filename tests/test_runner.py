@@ -76,3 +76,14 @@ def test_nothing_to_reproduce(tmp_path, capsys):
     (tmp_path/'empty').mkdir()
     assert main(['--notebooks-dir', str(tmp_path/'empty'), '--out-dir', str(tmp_path/'r')]) == 0
     assert 'nothing to reproduce' in capsys.readouterr().out
+
+def test_figures_survive_an_agg_backend(notebooks, tmp_path, monkeypatch):
+    "Executed pages keep their figures even when the caller exported MPLBACKEND=agg (as `make` does)."
+    def add_figure(nb):
+        nb.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);"))
+    _edit(notebooks/'demo'/'table1.ipynb', add_figure)
+    monkeypatch.setenv('MPLBACKEND', 'agg')
+    records = run_reproductions('demo', scale='smoke', out_dir=tmp_path/'out', notebooks_dir=notebooks, log=lambda m: None)
+    executed = nbformat.read(records[0].executed, as_version=4)
+    assert any('image/png' in o.get('data', {}) for c in executed.cells for o in c.get('outputs', []))
+    import os; assert os.environ['MPLBACKEND'] == 'agg'      # the caller's setting is restored
