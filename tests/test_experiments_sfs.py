@@ -46,5 +46,10 @@ def test_test_items_do_not_depend_on_the_training_seed(fresh_cache):
     np.testing.assert_array_equal(a.examples, b.examples)
 
 
-def test_real_data_is_refused_clearly():
-    with pytest.raises(DataError, match='not wired yet'): sfs.check_data_root('/nonexistent/quiet-campus')
+def test_a_wrong_data_root_is_refused_clearly(tmp_path):
+    with pytest.raises(DataError, match='is not a folder'): sfs.check_data_root('/nonexistent/quiet-campus')
+    (tmp_path/'SFS-Static').mkdir()
+    with pytest.raises(DataError, match='missing split list'): sfs.check_data_root(tmp_path)
+    from avbook.data.quiet_campus import make_quiet_campus_static
+    make_quiet_campus_static(tmp_path/'SFS-Static')
+    with pytest.raises(DataError, match='no SFS-Motion/ folder'): sfs.check_data_root(tmp_path)
