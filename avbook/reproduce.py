@@ -15,9 +15,9 @@ import pandas as pd
 from .core import (ParameterError, DataError, get_scale, get_device, seed_everything, atomic_write_json, DEFAULT_SCALE)
 
 # %% auto #0
-__all__ = ['RESULT_SCHEMA_VERSION', 'Claim', 'ClaimResult', 'evaluate_claims', 'claim_better', 'claim_order', 'side_by_side',
-           'ReproResult', 'result_path', 'write_result', 'read_result', 'Run', 'start_run', 'claims_markdown',
-           'show_claims']
+__all__ = ['RESULT_SCHEMA_VERSION', 'REAL_DATA_ARTIFACTS', 'Claim', 'ClaimResult', 'evaluate_claims', 'claim_better',
+           'claim_order', 'claim_ci_separated', 'side_by_side', 'ReproResult', 'result_path', 'write_result',
+           'read_result', 'Run', 'start_run', 'require_simulator', 'claims_markdown', 'show_claims']
 
 # %% ../nbs/04_reproduce.ipynb #64d31ff0
 @dataclass
@@ -83,6 +83,25 @@ def claim_order(name:str, column:str, best_to_worst:list, higher_is_better:bool=
         vals = [sign*_value(ours, r, column) for r in best_to_worst]
         return all(a > b for a, b in zip(vals, vals[1:]))
     def explain(ours): return f"{column}: " + ' > '.join(f"{r} {_value(ours, r, column):.4g}" for r in best_to_worst)
+    return Claim(name, check, weak, explain)
+
+# %% ../nbs/04_reproduce.ipynb #c7ea2a2d
+def claim_ci_separated(name:str,                   # the claim, in words
+                       winner,                     # row label expected to be better
+                       loser,                      # row label expected to be worse, or a list of them (the winner must beat each)
+                       column:str,                 # the metric compared; its 95 % bounds are the columns `{column}_lo`, `{column}_hi`
+                       higher_is_better:bool=True, # direction of `column`
+                       weak:bool=False)->Claim:
+    "Claim that `winner`'s 95 % interval on `column` lies entirely on the better side of every `loser`'s interval."
+    losers = loser if isinstance(loser, list) else [loser]
+    def bound(ours, row, side): return float(ours.loc[row, f"{column}_{side}"])
+    def separated(ours, other):
+        if higher_is_better: return bound(ours, winner, 'lo') > bound(ours, other, 'hi')
+        return bound(ours, winner, 'hi') < bound(ours, other, 'lo')
+    def check(ours): return all(separated(ours, other) for other in losers)
+    def explain(ours):
+        f = lambda r: f"{r} {ours.loc[r, column]:.3g} [{ours.loc[r, f'{column}_lo']:.3g}, {ours.loc[r, f'{column}_hi']:.3g}]"
+        return f"{column} ({'higher' if higher_is_better else 'lower'} is better): {f(winner)} vs {'; '.join(f(r) for r in losers)}"
     return Claim(name, check, weak, explain)
 
 # %% ../nbs/04_reproduce.ipynb #014e532f
@@ -208,6 +227,20 @@ def start_run(paper:str,              # paper slug, e.g. 'sfs'
     seed_everything(seed)
     return Run(paper, artifact, scale, int(seed), None if data_root is None else str(data_root), str(get_device(device)),
                Path(out_dir), dict(params))
+
+# %% ../nbs/04_reproduce.ipynb #ccd0292e
+REAL_DATA_ARTIFACTS = {('sfs', 'table1'): 'avbook.data.sfs_real'}   # (paper, artifact) that accept `data_root` -> module reading the files
+
+def require_simulator(data_root,       # the papermill parameter; anything but None is refused
+                      paper:str,       # paper slug, e.g. 'sfs'
+                      artifact:str,    # artifact id, e.g. 'table2'
+                      reason:str,      # why this artifact cannot use real recordings, one clause
+                     )->None:
+    "Raise `DataError` unless `data_root` is None: `paper` `artifact` runs on the simulator only, because of `reason`."
+    if data_root is None: return
+    readers = ', '.join(f"{p} {a} (read by {module})" for (p, a), module in REAL_DATA_ARTIFACTS.items())
+    raise DataError(f"data_root={str(data_root)!r}: {paper} {artifact} runs on the simulator only: {reason}. "
+                    f"Real recordings are accepted by {readers}. Pass data_root=None to run {paper} {artifact} on the simulator.")
 
 # %% ../nbs/04_reproduce.ipynb #8b6f0b6b
 def claims_markdown(verdicts:list)->str:

@@ -6,7 +6,7 @@ import torch
 import avbook.experiments.sfs_bands as bands
 from avbook.audio import mel_filterbank
 from avbook.core import DataError, ParameterError
-from avbook.reproduce import evaluate_claims
+from avbook.reproduce import evaluate_claims, require_simulator
 
 
 def test_mel_centres_match_librosa():
@@ -79,4 +79,6 @@ def test_text_claims_paper_numbers_and_data_root():
     paper = bands.text_claims_paper()
     assert paper.loc[bands.TEXT_ROWS['dense_all']].tolist() == [86.1, 72.9]
     assert paper.loc[bands.TEXT_ROWS['left']].tolist() == [87.2, 81.2]
-    with pytest.raises(DataError, match='data_root=None'): bands.check_data_root('/nowhere', 'Fig. 8')
+    for artifact in ('fig8', 'text_claims'):
+        with pytest.raises(DataError, match=f"data_root='/nowhere': sfs {artifact} runs on the simulator only: the band-limited.*data_root=None"):
+            require_simulator('/nowhere', 'sfs', artifact, bands.BANDS_SIMULATOR_ONLY)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from avbook.core import ParameterError, DataError
 from avbook.data.sfs import build_sfs_dataset, absolute_depth_dataset
-from avbook.experiments.sfs_depth import (ReferenceDepthView, JointDepthLoss, check_depth_data_root, claim_ci_beats, conditional_view,
+from avbook.reproduce import require_simulator
+from avbook.experiments.sfs_depth import (ReferenceDepthView, JointDepthLoss, DEPTH_SIMULATOR_ONLY, depth_higher_is_better, conditional_view,
                                           depth_loss, depth_views, depth_predictions, reference_frames, no_input_outputs)
 
 def test_unknown_setting_modality_and_row():
@@ -35,8 +36,12 @@ def test_no_input_is_the_median_and_the_prior():
     assert out.shape == (3, 3) and np.allclose(out[:, 0], 0.7) and np.allclose(np.exp(out[0, 1:]), [0.6, 0.4], atol=1e-5)
 
 def test_real_data_root_is_refused_clearly():
-    check_depth_data_root(None)
-    with pytest.raises(DataError, match='not wired yet'): check_depth_data_root('/data/quiet-campus')
+    for artifact in ('table2', 'table3'):
+        require_simulator(None, 'sfs', artifact, DEPTH_SIMULATOR_ONLY)
+        with pytest.raises(DataError, match=f"data_root='/data/quiet-campus': sfs {artifact} runs on the simulator only: .*not wired to them yet.*"
+                                            r"sfs table1 \(read by avbook.data.sfs_real\).*data_root=None"):
+            require_simulator('/data/quiet-campus', 'sfs', artifact, DEPTH_SIMULATOR_ONLY)
 
 def test_claim_column_must_be_known():
-    with pytest.raises(ParameterError, match='column'): claim_ci_beats('x', 'a', 'b', 'auc')
+    with pytest.raises(ParameterError, match='column'): depth_higher_is_better('auc')
+    assert [depth_higher_is_better(c) for c in ('mae', 'median_error', 'r2', 'top1', 'top5', 'avg_dist')] == [False, False, True, True, True, False]

@@ -5,8 +5,8 @@ import pytest
 from avbook.core import DataError, ParameterError
 from avbook.data.sfs import make_rooms, sfs_config
 from avbook.experiments.sfs_maps import (held_out_room, walk_waypoints, Walk, walk_position_m, walk_yaw_deg, make_walk,
-                                         cell_kind, detection_summary, cells_summary, check_data_root, fig5_claims, fig6_claims, _blocked)
-from avbook.reproduce import evaluate_claims
+                                         cell_kind, detection_summary, cells_summary, MAPS_SIMULATOR_ONLY, fig5_claims, fig6_claims, _blocked)
+from avbook.reproduce import evaluate_claims, require_simulator
 
 
 @pytest.mark.parametrize('scale', ['smoke', 'full'])
@@ -37,7 +37,9 @@ def test_walk_heading_follows_the_path():
 
 def test_bad_wall_offset_and_data_root():
     with pytest.raises(ParameterError, match='wall_offset_m'): walk_waypoints(held_out_room('smoke').room, 10.0)
-    with pytest.raises(DataError, match='data_root'): check_data_root('/some/folder')
+    for artifact in ('fig5', 'fig6'):
+        with pytest.raises(DataError, match=f"data_root='/some/folder': sfs {artifact} runs on the simulator only: Figures 5 and 6 need .*data_root=None"):
+            require_simulator('/some/folder', 'sfs', artifact, MAPS_SIMULATOR_ONLY)
 
 
 def test_cell_kinds_of_a_grid():

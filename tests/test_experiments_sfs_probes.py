@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 import avbook.experiments.sfs_probes as probes
+from avbook.core import DataError
+from avbook.reproduce import require_simulator
 from avbook.audio import log_mel, PAPER_LOGMEL
 from avbook.models.vggish import VGGish
 from avbook.models.sfs import ImageEncoder
@@ -41,3 +43,9 @@ def test_sync_examples_are_balanced_and_offset():
     assert ex[:, 3].mean() == 0.5
     dt = np.abs(ds.frame_times_s[ex[:, 1]] - ds.frame_times_s[ex[:, 2]])
     assert (dt[ex[:, 3] == 0] >= probes.SYNC_MIN_OFFSET_S - 1e-6).all()
+
+def test_real_data_root_is_refused_clearly():
+    for artifact in ('table4', 'table5'):
+        require_simulator(None, 'sfs', artifact, probes.PROBES_SIMULATOR_ONLY)
+        with pytest.raises(DataError, match=f"data_root='/data/quiet-campus': sfs {artifact} runs on the simulator only: .*linear probes.*data_root=None"):
+            require_simulator('/data/quiet-campus', 'sfs', artifact, probes.PROBES_SIMULATOR_ONLY)

@@ -6,8 +6,8 @@ import pytest
 from avbook.core import ParameterError, DataError
 from avbook.experiments.sfs_robot import (RobotConfig, robot_tracks, collides, clearance_m, track_progress_m, run_policy, trial_plan,
                                           oracle_predictor, choose_heading, sensor_poses, fig9_table, fig9_claims, POLICY_NAMES,
-                                          check_robot_data_root)
-from avbook.reproduce import evaluate_claims
+                                          ROBOT_SIMULATOR_ONLY)
+from avbook.reproduce import evaluate_claims, require_simulator
 
 
 @pytest.fixture(scope='module')
@@ -94,4 +94,5 @@ def test_bad_input():
     with pytest.raises(ParameterError, match='start_offsets_m'): RobotConfig(start_offsets_m=(0.1,))
     with pytest.raises(ParameterError, match='windows'): RobotConfig(windows=0)
     with pytest.raises(ParameterError, match='n_rooms'): robot_tracks('smoke', RobotConfig(), 50)
-    with pytest.raises(DataError, match='data_root=None'): check_robot_data_root('/data/quiet-campus')
+    with pytest.raises(DataError, match="data_root='/data/quiet-campus': sfs fig9 runs on the simulator only: the robot drives in simulated classrooms.*data_root=None"):
+        require_simulator('/data/quiet-campus', 'sfs', 'fig9', ROBOT_SIMULATOR_ONLY)

@@ -21,14 +21,15 @@ from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, SingleClipNet, make_task_model, task_loss, l1_loss, pos_weight_from_labels
 from ..training import make_dataloaders, make_learner, fit_resumable, AfterTrainingEpoch
 from ..evaluation import average_precision, binary_accuracy, bootstrap_ci
-from ..reproduce import Claim
+from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['EXPERIMENT_SIZES', 'TABLE1_TASKS', 'TABLE1_SUBSETS', 'MODALITIES', 'PRETRAIN_DATA_SEED', 'TRAINING_RECIPE',
-           'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'sfs_subset', 'task_views', 'KeepBestValid', 'torch_threads',
-           'recipe_version', 'fit_task_model', 'pretrain_image_encoder', 'train_model', 'predict', 'evaluate_model',
-           'metric_ci', 'row_label', 'table1_row_map', 'table1', 'claim_ci_better', 'claim_columns_better',
-           'claim_close', 'table1_claims', 'check_data_root']
+           'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'subsample_view', 'sfs_subset', 'task_views', 'KeepBestValid',
+           'torch_threads', 'recipe_version', 'training_run_dir', 'ap_percent', 'fit_task_model',
+           'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict', 'evaluate_model', 'accuracy_percent',
+           'metric_ci', 'row_label', 'table1_row_map', 'table1', 'claim_columns_better', 'claim_close', 'table1_claims',
+           'check_data_root']
 
 # %% ../../nbs/50_experiments_sfs.ipynb #c6a7a433
 EXPERIMENT_SIZES = ScaleTable(
@@ -48,7 +49,10 @@ MODALITIES = ('audio', 'image', 'image_pretrained')  # trained rows of Table 1
 PRETRAIN_DATA_SEED = 7919                            # the disjoint simulated campus used to pretrain the image encoder
 
 # %% ../../nbs/50_experiments_sfs.ipynb #6cc69f41
-def _subsample(view:SfsView, n:int|None, rng:np.random.Generator)->SfsView:
+def subsample_view(view:SfsView,              # the examples
+                   n:int|None,                 # the most examples to keep (None: keep all)
+                   rng:np.random.Generator,    # draws which examples are kept
+                  )->SfsView:
     "At most `n` examples of `view`, drawn without replacement, kept in order."
     if n is None or len(view) <= n: return view
     keep = np.sort(rng.permutation(len(view))[:n])
@@ -85,8 +89,8 @@ def task_views(task:str,        # 'obstacle' or 'relative_order'
         if task == 'obstacle': view = obstacle_dataset(ds, train, m, balance=subset == 'motion' and not train, seed=data_seed)
         else: view = relative_order_pairs(ds, train, m, sizes['train_pairs_per_video' if train else 'eval_pairs_per_video'], seed if train else data_seed)
         if train and subset == 'static' and task == 'obstacle': view = _repeat(view, sizes['windows_per_clip'])
-        if split != 'test': view = _subsample(view, sizes['max_train_examples' if train else 'max_valid_examples'],
-                                              item_rng(seed if train else data_seed, 'sfs-table1-subsample', task, subset, split))
+        if split != 'test': view = subsample_view(view, sizes['max_train_examples' if train else 'max_valid_examples'],
+                                                    item_rng(seed if train else data_seed, 'sfs-table1-subsample', task, subset, split))
         out['valid' if split == 'val' else split] = view
     return out
 
@@ -118,14 +122,19 @@ def recipe_version()->str:
     "Cache version of trained models: `TRAINING_RECIPE` plus avbook's version and the source hashes of the data and model modules."
     return '+'.join([f"recipe{TRAINING_RECIPE}", code_version(build_sfs_dataset), code_version(VGGish), code_version(make_task_model)])
 
-def _run_dir(recipe:str, params:dict)->Path:
+def training_run_dir(recipe:str,   # cache recipe name, e.g. 'sfs-table1-model'
+                     params:dict,   # the parameters the trained model is cached under
+                    )->Path:        # <system temp folder>/avbook-runs/<recipe>-<cache key>
+    "The scratch folder (checkpoints, CSV log) of one training run, named like its cache entry so a killed run resumes."
     return Path(tempfile.gettempdir())/'avbook-runs'/f"{recipe}-{cache_key(recipe, params, recipe_version())}"
 
-def _ap(scores, labels):
-    "AP in %; a bootstrap resample without positives (possible only on tiny test sets) counts as 0."
+def ap_percent(scores:np.ndarray,   # (n,) scores
+               labels:np.ndarray,   # (n,) 0/1 labels
+              )->float:             # average precision, %
+    "Average precision in %; a bootstrap resample without positives (possible only on tiny test sets) counts as 0."
     return 100 * average_precision(scores, labels) if labels.sum() > 0 else 0.0
 
-def _valid_ap(scores, labels)->float: return _ap(scores, labels)   # fastai metric: validation AP (%) of sigmoid scores
+def _valid_ap(scores, labels)->float: return ap_percent(scores, labels)   # fastai metric: validation AP (%) of sigmoid scores
 
 def fit_task_model(model, views:dict, loss_func, sizes:dict, seed:int, device, run_dir:Path, epochs:int,
                    monitor:str='valid_ap', # 'valid_ap' (binary tasks: highest AP) or 'valid_loss' (lowest loss)
@@ -158,15 +167,20 @@ def pretrain_image_encoder(scale:str='full',   # 'smoke', 'full' or 'paper'
             view = absolute_depth_dataset(build_sfs_dataset('static', split, config=config, seed=PRETRAIN_DATA_SEED), split == 'train', 'image')
             view.targets = view.targets.log(); views[key] = view
         seed_everything(seed); model = SingleClipNet(ImageEncoder(sizes['image_width']))
-        run_dir = _run_dir('sfs-image-pretrain', params)
+        run_dir = training_run_dir('sfs-image-pretrain', params)
         out = fit_task_model(model, views, l1_loss, sizes, seed, device, run_dir, sizes['pretrain_epochs'], 'valid_loss')
         shutil.rmtree(run_dir, ignore_errors=True)
         return {k[len('encoder.'):]: v for k, v in out['state'].items() if k.startswith('encoder.')}
     return cached('sfs-image-pretrain', params, make, version=recipe_version(), cache=cache, verbose=False)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #8f1b0762
-def _model(task:str, modality:str, sizes:dict, seed:int, encoder_state:dict|None=None)->torch.nn.Module:
-    "The network of one Table 1 cell, initialized from `seed` alone (and `encoder_state` if given)."
+def init_task_model(task:str,                     # 'obstacle' or 'relative_order'
+                    modality:str,                 # 'audio' (VGGish), else an image encoder (ResNet-18)
+                    sizes:dict,                   # `EXPERIMENT_SIZES[scale]` (audio_width, image_width)
+                    seed:int,                     # initialization seed
+                    encoder_state:dict|None=None, # encoder weights to start from (pretraining), if any
+                   )->torch.nn.Module:
+    "The untrained network of one Table 1 cell, initialized from `seed` alone (and `encoder_state` if given)."
     seed_everything(seed)
     encoder = VGGish(sizes['audio_width']) if modality == 'audio' else ImageEncoder(sizes['image_width'])
     if encoder_state is not None: encoder.load_state_dict(encoder_state)
@@ -191,7 +205,7 @@ def train_model(task:str,          # 'obstacle' or 'relative_order'
     def make():
         pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
         encoder_state = pretrain_image_encoder(scale, seed, device) if modality == 'image_pretrained' else None
-        model, run_dir = _model(task, modality, sizes, seed, encoder_state), _run_dir('sfs-table1-model', params)
+        model, run_dir = init_task_model(task, modality, sizes, seed, encoder_state), training_run_dir('sfs-table1-model', params)
         out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
@@ -216,12 +230,16 @@ def evaluate_model(task:str, modality:str, subset:str, scale:str='full', seed:in
     labels = test.targets.numpy()
     if modality == 'chance': return dict(scores=item_rng(seed, 'sfs-chance', task, subset).random(len(labels)), labels=labels)
     sizes, device = EXPERIMENT_SIZES[scale], get_device(device)
-    model = _model(task, modality, sizes, seed)
+    model = init_task_model(task, modality, sizes, seed)
     model.load_state_dict(train_model(task, modality, subset, scale, seed, device, data_seed, data_root=data_root)['state'])
     return dict(scores=predict(model, test, sizes['batch_size'] * 4, device), labels=labels)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #f1cd4116
-def _acc(scores, labels): return 100 * binary_accuracy(scores, labels)
+def accuracy_percent(scores:np.ndarray,   # (n,) scores in [0, 1], thresholded at 0.5
+                     labels:np.ndarray,   # (n,) 0/1 labels
+                    )->float:             # accuracy, %
+    "Binary accuracy in %."
+    return 100 * binary_accuracy(scores, labels)
 
 def metric_ci(scores:np.ndarray,   # (n,) scores in [0, 1]
               labels:np.ndarray,   # (n,) 0/1 labels
@@ -230,7 +248,7 @@ def metric_ci(scores:np.ndarray,   # (n,) scores in [0, 1]
               seed:int=0,          # bootstrap seed
              )->dict:              # estimate, low, high, in %
     "AP or accuracy (%) with its 95 % percentile-bootstrap interval over test examples."
-    fn = dict(ap=_ap, acc=_acc)[check_choice('metric', metric, ('ap', 'acc'))]
+    fn = dict(ap=ap_percent, acc=accuracy_percent)[check_choice('metric', metric, ('ap', 'acc'))]
     return bootstrap_ci((np.asarray(scores, dtype=float), np.asarray(labels, dtype=float)), fn, n_resamples, seed)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #a5a210c5
@@ -270,13 +288,6 @@ def table1(scale:str='full',       # 'smoke', 'full' or 'paper'
     return pd.DataFrame.from_dict(rows, orient='index')
 
 # %% ../../nbs/50_experiments_sfs.ipynb #96dde0c8
-def claim_ci_better(name:str, winner:str, loser:str, column:str, weak:bool=False)->Claim:
-    "Claim that `winner`'s lower 95 % bound on `column` exceeds `loser`'s upper bound."
-    check = lambda t: float(t.loc[winner, f"{column}_lo"]) > float(t.loc[loser, f"{column}_hi"])
-    explain = lambda t: (f"{column}: {winner} {t.loc[winner, column]:.1f} [{t.loc[winner, f'{column}_lo']:.1f}, {t.loc[winner, f'{column}_hi']:.1f}]"
-                         f" vs {loser} {t.loc[loser, column]:.1f} [{t.loc[loser, f'{column}_lo']:.1f}, {t.loc[loser, f'{column}_hi']:.1f}]")
-    return Claim(name, check, weak, explain)
-
 def claim_columns_better(name:str, row:str, winner_column:str, loser_column:str, weak:bool=False)->Claim:
     "Claim that `row` scores higher on `winner_column` than on `loser_column`."
     return Claim(name, lambda t: float(t.loc[row, winner_column]) > float(t.loc[row, loser_column]), weak,
@@ -293,14 +304,14 @@ def table1_claims()->list:
     A, I, P, C = (lambda s, m=m: row_label(m, s) for m in ('audio', 'image', 'image_pretrained', 'chance'))
     claims = []
     for s in TABLE1_SUBSETS:
-        claims += [claim_ci_better(f"audio beats chance on obstacle-detection AP ({s})", A(s), C(s), 'obstacle_ap'),
-                   claim_ci_better(f"audio beats chance on obstacle-detection accuracy ({s})", A(s), C(s), 'obstacle_acc'),
-                   claim_ci_better(f"audio beats chance on relative-order AP ({s})", A(s), C(s), 'relative_ap'),
-                   claim_ci_better(f"audio beats chance on relative-order accuracy ({s})", A(s), C(s), 'relative_acc'),
+        claims += [claim_ci_separated(f"audio beats chance on obstacle-detection AP ({s})", A(s), C(s), 'obstacle_ap'),
+                   claim_ci_separated(f"audio beats chance on obstacle-detection accuracy ({s})", A(s), C(s), 'obstacle_acc'),
+                   claim_ci_separated(f"audio beats chance on relative-order AP ({s})", A(s), C(s), 'relative_ap'),
+                   claim_ci_separated(f"audio beats chance on relative-order accuracy ({s})", A(s), C(s), 'relative_acc'),
                    claim_columns_better(f"for audio, relative order is easier than obstacle detection (accuracy, {s})", A(s), 'relative_acc', 'obstacle_acc')]
-    claims += [claim_ci_better("image beats audio on obstacle-detection AP (static)", I('static'), A('static'), 'obstacle_ap'),
-               claim_ci_better("image beats audio on relative-order AP (static)", I('static'), A('static'), 'relative_ap'),
-               claim_ci_better("image beats audio on obstacle-detection AP (motion)", I('motion'), A('motion'), 'obstacle_ap'),
+    claims += [claim_ci_separated("image beats audio on obstacle-detection AP (static)", I('static'), A('static'), 'obstacle_ap'),
+               claim_ci_separated("image beats audio on relative-order AP (static)", I('static'), A('static'), 'relative_ap'),
+               claim_ci_separated("image beats audio on obstacle-detection AP (motion)", I('motion'), A('motion'), 'obstacle_ap'),
                claim_close("audio is about as good as image on relative order (motion, AP within 5 points)", A('motion'), I('motion'), 'relative_ap', 5.0, weak=True)]
     for s in TABLE1_SUBSETS:
         claims += [Claim(f"pretraining helps the image model on obstacle detection and relative order ({s}, AP)",

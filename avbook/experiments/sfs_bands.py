@@ -11,24 +11,24 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
-from ..core import ParameterError, DataError, cached, check_choice, get_device, get_scale, item_rng
+from ..core import ParameterError, cached, check_choice, get_device, get_scale, item_rng
 from ..audio import PAPER_LOGMEL, hz_to_mel, mel_to_hz
 from ..data.sfs import LOGMEL_CHANNELS, SfsDataset, SfsView, build_sfs_dataset, sfs_config, obstacle_dataset
 from ..models.sfs import task_loss, pos_weight_from_labels
 from ..sim.ambient import near_wall_gain_theory
 from ..evaluation import paired_bootstrap_ci
 from .sfs import (EXPERIMENT_SIZES, TABLE1_TASKS, TABLE1_SUBSETS, task_views, train_model, evaluate_model,
-                                    fit_task_model, predict, metric_ci, recipe_version, torch_threads, claim_ci_better,
-                                    _model, _run_dir, _ap, _acc)
+                                    fit_task_model, predict, metric_ci, recipe_version, torch_threads, init_task_model,
+                                    training_run_dir, ap_percent, accuracy_percent)
 from ..papers import paper_table
-from ..reproduce import Claim
+from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['SFS_MEL', 'FULL_BAND_HZ', 'BANDS_RECIPE', 'FIG8_BANDS_HZ', 'FIG8_TASK', 'FIG8_SUBSET', 'CHANCE_ROW',
-           'DB_PER_NEPER_POWER', 'DENSE_ALL', 'DENSE_UNSEEN', 'TEXT_ROWS', 'mel_center_frequencies', 'band_mel_bins',
-           'training_mean_logmel', 'BandLimitedView', 'variant_views', 'train_variant_model', 'evaluate_variant',
-           'fig8', 'fig8_claims', 'near_far_spectra', 'static_dense_scores', 'text_claims_table', 'text_claims_paper',
-           'text_claims', 'check_data_root']
+           'DB_PER_NEPER_POWER', 'DENSE_ALL', 'DENSE_UNSEEN', 'TEXT_ROWS', 'BANDS_SIMULATOR_ONLY',
+           'mel_center_frequencies', 'band_mel_bins', 'training_mean_logmel', 'BandLimitedView', 'variant_views',
+           'train_variant_model', 'evaluate_variant', 'fig8', 'fig8_claims', 'near_far_spectra', 'static_dense_scores',
+           'text_claims_table', 'text_claims_paper', 'text_claims']
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #65b7b45c
 SFS_MEL = {k: PAPER_LOGMEL['sfs'][k] for k in ('n_mels', 'f_min_hz', 'f_max_hz')}   # 64 bands, 0-8000 Hz
@@ -123,7 +123,7 @@ def train_variant_model(task:str,                    # 'obstacle' or 'relative_o
     def make():
         views = variant_views(task, subset, scale, seed, data_seed, band_hz, channel)
         pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
-        model, run_dir = _model(task, 'audio', sizes, seed), _run_dir('sfs-band-model', params)
+        model, run_dir = init_task_model(task, 'audio', sizes, seed), training_run_dir('sfs-band-model', params)
         out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
@@ -134,7 +134,7 @@ def evaluate_variant(task:str, subset:str, scale:str='full', seed:int=0, device=
     "Test-split scores and labels of `train_variant_model`'s model (arguments as there), and its validation AP."
     sizes, device = EXPERIMENT_SIZES[scale], get_device(device)
     test = variant_views(task, subset, scale, seed, data_seed, band_hz, channel)['test']
-    model, trained = _model(task, 'audio', sizes, seed), train_variant_model(task, subset, scale, seed, device, data_seed, band_hz, channel)
+    model, trained = init_task_model(task, 'audio', sizes, seed), train_variant_model(task, subset, scale, seed, device, data_seed, band_hz, channel)
     model.load_state_dict(trained['state'])
     return dict(scores=predict(model, test, sizes['batch_size'] * 4, device), labels=test.targets.numpy(), valid_ap=float(trained['best_valid']))
 
@@ -181,15 +181,15 @@ def fig8_claims()->list:
         Claim("0-1 kHz alone is about as good as the full band (accuracy at most max(3 points, full band's 95 % half-width) below)",
               lambda t: acc(t, FULL) - acc(t, LOW) <= tolerance(t), False,
               lambda t: f"acc: 0-1 kHz {acc(t, LOW):.1f} vs full {acc(t, FULL):.1f} (allowed drop {tolerance(t):.1f})"),
-        claim_ci_better("4-8 kHz alone is much worse than the full band (accuracy, 95 % intervals apart)", FULL, HIGH, 'acc'),
+        claim_ci_separated("4-8 kHz alone is much worse than the full band (accuracy, 95 % intervals apart)", FULL, HIGH, 'acc'),
         Claim("4-8 kHz alone is near chance (accuracy below 60 %)", lambda t: acc(t, HIGH) < 60.0, False,
               lambda t: f"acc: 4-8 kHz {acc(t, HIGH):.1f} [{t.loc[HIGH, 'acc_lo']:.1f}, {t.loc[HIGH, 'acc_hi']:.1f}]"),
         Claim("each range above 1 kHz alone is worse than 0-1 kHz (accuracy)", lambda t: all(acc(t, r) < acc(t, LOW) for r in above_1k), False,
               lambda t: f"acc: 0-1 kHz {acc(t, LOW):.1f} vs " + ', '.join(f"{r} {acc(t, r):.1f}" for r in above_1k)),
         Claim("dropping the bands below 125 Hz (VGGish's front end) lowers accuracy (125 Hz-8 kHz below full)",
               lambda t: acc(t, NO_LOW) < acc(t, FULL), False, lambda t: f"acc: 125 Hz-8 kHz {acc(t, NO_LOW):.1f} vs full {acc(t, FULL):.1f}"),
-        claim_ci_better("dropping the bands below 125 Hz lowers accuracy beyond the 95 % intervals", FULL, NO_LOW, 'acc', weak=True),
-        claim_ci_better("the four bands below 125 Hz alone beat chance (accuracy)", '0-125 Hz', CHANCE_ROW, 'acc', weak=True),
+        claim_ci_separated("dropping the bands below 125 Hz lowers accuracy beyond the 95 % intervals", FULL, NO_LOW, 'acc', weak=True),
+        claim_ci_separated("the four bands below 125 Hz alone beat chance (accuracy)", '0-125 Hz', CHANCE_ROW, 'acc', weak=True),
     ]
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #3b3389d3
@@ -241,7 +241,7 @@ def static_dense_scores(scale:str='full', seed:int=0, device='auto', data_seed:i
                        )->dict:                   # scores, labels
     "Scores of Table 1's static audio obstacle model on the static-dense recordings of `splits`, pooled."
     sizes, device = EXPERIMENT_SIZES[scale], get_device(device)
-    model = _model('obstacle', 'audio', sizes, seed)
+    model = init_task_model('obstacle', 'audio', sizes, seed)
     model.load_state_dict(train_model('obstacle', 'audio', 'static', scale, seed, device, data_seed)['state'])
     scores, labels = [], []
     for split in splits:
@@ -267,7 +267,7 @@ def text_claims_table(scale:str='full', seed:int=0, device='auto', data_seed:int
         mono, left = (evaluate_variant(FIG8_TASK, FIG8_SUBSET, scale, seed, device, data_seed, channel=c) for c in ('mono', 'left'))
         rows[R['mono']], rows[R['left']] = (_metric_row(o['scores'], o['labels'], n_boot, seed) for o in (mono, left))
         diff = dict(n=len(mono['labels']), positive_rate=100 * float(np.mean(mono['labels'])))
-        for metric, fn in (('acc', _acc), ('ap', _ap)):
+        for metric, fn in (('acc', accuracy_percent), ('ap', ap_percent)):
             ci = paired_bootstrap_ci((left['scores'], left['labels']), (mono['scores'], mono['labels']), fn, n_boot, seed)
             diff.update({metric: ci['estimate'], f"{metric}_lo": ci['low'], f"{metric}_hi": ci['high']})
         rows[R['left_minus_mono']] = diff
@@ -294,17 +294,12 @@ def _within(name:str, row:str, reference:str, column:str, weak:bool=False)->Clai
 def text_claims()->list:
     "The text-only claims of Structure from Silence, as predicates over `text_claims_table`'s output."
     R = TEXT_ROWS
-    return [claim_ci_better("static -> static-dense: the static obstacle model beats chance on AP (all four rooms)", R['dense_all'], R['chance_all'], 'ap'),
-            claim_ci_better("static -> static-dense: the static obstacle model beats chance on AP (rooms never trained on)", R['dense_unseen'], R['chance_unseen'], 'ap', weak=True),
-            claim_ci_better("static -> static-dense: the static obstacle model beats chance on accuracy (all four rooms)", R['dense_all'], R['chance_all'], 'acc', weak=True),
+    return [claim_ci_separated("static -> static-dense: the static obstacle model beats chance on AP (all four rooms)", R['dense_all'], R['chance_all'], 'ap'),
+            claim_ci_separated("static -> static-dense: the static obstacle model beats chance on AP (rooms never trained on)", R['dense_unseen'], R['chance_unseen'], 'ap', weak=True),
+            claim_ci_separated("static -> static-dense: the static obstacle model beats chance on accuracy (all four rooms)", R['dense_all'], R['chance_all'], 'acc', weak=True),
             _within("left channel alone is about as good as the mono mix: AP inside mono's 95 % interval", R['left'], R['mono'], 'ap'),
             _within("left channel alone is about as good as the mono mix: accuracy inside mono's 95 % interval", R['left'], R['mono'], 'acc')]
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #90b429af
-def check_data_root(data_root,       # None: the simulator; anything else is refused for now
-                    artifact:str,    # e.g. 'Fig. 8'
-                   )->None:
-    "Raise `DataError` unless `data_root` is None: Fig. 8 and the text claims run on the simulator only for now."
-    if data_root is not None:
-        raise DataError(f"data_root={str(data_root)!r}: {artifact} on the real Quiet Campus recordings is not wired yet "
-                        "(avbook.data.quiet_campus reads the files, but training and evaluation here use the simulator); pass data_root=None")
+BANDS_SIMULATOR_ONLY = ("the band-limited, left-channel and static-dense evaluations train and test on the simulated recordings; "
+                        "the real Quiet Campus recordings are not wired to them yet")   # why Fig. 8 and the text claims refuse `data_root`

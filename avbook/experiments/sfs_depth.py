@@ -12,24 +12,24 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import Dataset
-from ..core import ParameterError, DataError, ScaleTable, Cache, cached, check_choice, get_device, get_scale, item_rng, seed_everything
+from ..core import ParameterError, ScaleTable, Cache, cached, check_choice, get_device, get_scale, item_rng, seed_everything
 from ..data.sfs import SfsView, build_sfs_dataset, sfs_config, depth_ratio_pairs, absolute_depth_dataset
 from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, NoInput, N_RATIO_BINS, make_task_model, l1_loss, class_loss, normalize_depth, denormalize_depth
 from ..models.common import fit_kmeans_bins, to_bin, mlp
 from ..evaluation import bootstrap_ci, mean_absolute_error, median_absolute_error, r2_score, top_k_accuracy, average_bin_distance
 from .sfs import (EXPERIMENT_SIZES, fit_task_model, pretrain_image_encoder, torch_threads, recipe_version,
-                                    _run_dir, _subsample)
-from ..reproduce import Claim
+                                    training_run_dir, subsample_view)
+from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['DEPTH_SETTINGS', 'DEPTH_MODALITIES', 'DEPTH_ROWS', 'DEPTH_SIZES', 'REFERENCE_MIN_GAP_S', 'DEPTH_RECIPE',
            'ABSOLUTE_DEPTH_BATCH', 'DEPTH_COLUMNS', 'ROW_NAMES', 'TABLE2_ROWS', 'TABLE3_GROUPS', 'TABLE3_ROWS',
-           'depth_sizes', 'reference_frames', 'ReferenceDepthView', 'conditional_view', 'depth_views',
-           'depth_bin_centers', 'JointDepthLoss', 'depth_loss', 'depth_model', 'train_depth_model', 'no_input_outputs',
-           'reference_only_outputs', 'predict_outputs', 'depth_predictions', 'depth_metrics', 'depth_metrics_ci',
-           'table3_label', 'table2_row_map', 'table3_row_map', 'table2', 'table3', 'claim_ci_beats',
-           'claim_bound_above', 'claim_best', 'table2_claims', 'table3_claims', 'check_depth_data_root']
+           'DEPTH_SIMULATOR_ONLY', 'depth_sizes', 'reference_frames', 'ReferenceDepthView', 'conditional_view',
+           'depth_views', 'depth_bin_centers', 'JointDepthLoss', 'depth_loss', 'depth_model', 'train_depth_model',
+           'no_input_outputs', 'reference_only_outputs', 'predict_outputs', 'depth_predictions', 'depth_metrics',
+           'depth_metrics_ci', 'table3_label', 'table2_row_map', 'table3_row_map', 'table2', 'table3',
+           'depth_higher_is_better', 'claim_bound_above', 'claim_best', 'table2_claims', 'table3_claims']
 
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #5b99f449
 DEPTH_SETTINGS = ('ratio', 'single', 'conditional')       # Table 2; Table 3 single-clip; Table 3 conditional
@@ -114,8 +114,8 @@ def depth_views(setting:str,     # 'ratio', 'single' or 'conditional'
         ds, train = build_sfs_dataset('motion', split, scale, data_seed), split == 'train'
         s = seed if train else data_seed
         view = _examples(setting, ds, train, m, sizes, s)
-        if split != 'test': view = _subsample(view, sizes['max_train_examples' if train else 'max_valid_examples'],
-                                              item_rng(s, 'sfs-depth-subsample', 'pairs' if setting == 'ratio' else 'frames', split))
+        if split != 'test': view = subsample_view(view, sizes['max_train_examples' if train else 'max_valid_examples'],
+                                                    item_rng(s, 'sfs-depth-subsample', 'pairs' if setting == 'ratio' else 'frames', split))
         out['valid' if split == 'val' else split] = conditional_view(view, s) if setting == 'conditional' else view
     return out
 
@@ -184,7 +184,7 @@ def train_depth_model(setting:str,        # 'ratio', 'single' or 'conditional'
         views, centers = depth_views(setting, modality, scale, seed, data_seed), depth_bin_centers(setting, scale, data_seed)
         loss = depth_loss(setting, centers, sfs_config(get_scale(scale).name).depth_max_m)
         encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
-        model, run_dir = depth_model(setting, modality, sizes, seed, encoder_state), _run_dir('sfs-depth-model', params)
+        model, run_dir = depth_model(setting, modality, sizes, seed, encoder_state), training_run_dir('sfs-depth-model', params)
         out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'], 'valid_loss')
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
@@ -337,15 +337,9 @@ def table3(scale:str='full', seed:int=0, device='auto', data_seed:int=0, num_thr
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #35340d8a
 _HIGHER = dict(mae=False, median_error=False, r2=True, top1=True, top5=True, avg_dist=False, avg_dist_value=False)
 
-def claim_ci_beats(name:str, winner:str, loser:str, column:str, weak:bool=False)->Claim:
-    "Claim that `winner`'s 95 % interval on `column` lies entirely on the better side of `loser`'s."
-    hi = _HIGHER[check_choice('column', column, tuple(_HIGHER))]
-    def check(t):
-        return float(t.loc[winner, f"{column}_lo"]) > float(t.loc[loser, f"{column}_hi"]) if hi else float(t.loc[winner, f"{column}_hi"]) < float(t.loc[loser, f"{column}_lo"])
-    def explain(t):
-        f = lambda r: f"{r} {t.loc[r, column]:.3g} [{t.loc[r, f'{column}_lo']:.3g}, {t.loc[r, f'{column}_hi']:.3g}]"
-        return f"{column} ({'higher' if hi else 'lower'} is better): {f(winner)} vs {f(loser)}"
-    return Claim(name, check, weak, explain)
+def depth_higher_is_better(column:str)->bool:  # True for R², Top-1, Top-5; False for the errors (MAE, median error, Avg. Dist)
+    "Whether a larger value of the Table 2/3 `column` is better."
+    return _HIGHER[check_choice('column', column, tuple(_HIGHER))]
 
 def claim_bound_above(name:str, row:str, column:str, threshold:float, weak:bool=False)->Claim:
     "Claim that the lower 95 % bound of `row` on `column` exceeds `threshold`."
@@ -363,7 +357,7 @@ _BEATS = ('mae', 'median_error', 'r2', 'top1', 'avg_dist')
 def table2_claims()->list:
     "The Table 2 claims of Structure from Silence, as predicates over `table2`'s output."
     A, I, P, C, N = (ROW_NAMES[r] for r in ('audio', 'image', 'image_pretrained', 'chance', 'no_input'))
-    claims = [claim_ci_beats(f"audio beats {ROW_NAMES[b].lower()} on the depth ratio ({c})", A, ROW_NAMES[b], c) for b in ('chance', 'no_input') for c in _BEATS]
+    claims = [claim_ci_separated(f"audio beats {ROW_NAMES[b].lower()} on the depth ratio ({c})", A, ROW_NAMES[b], c, depth_higher_is_better(c)) for b in ('chance', 'no_input') for c in _BEATS]
     claims += [claim_bound_above("audio explains variance of the log depth ratio (R² > 0)", A, 'r2', 0.0),
                claim_bound_above(f"audio Top-1 is above 1/K = {100 / N_RATIO_BINS:.0f} %", A, 'top1', 100 / N_RATIO_BINS),
                claim_best("Image (Pre.*) is best on every column", P, [A, I, C, N]),
@@ -376,11 +370,11 @@ def table3_claims()->list:
     "The Table 3 claims of Structure from Silence, as predicates over `table3`'s output."
     SA, CA = table3_label('single', 'audio'), table3_label('conditional', 'audio')
     SN, CN = table3_label('single', 'no_input'), table3_label('conditional', 'no_input')
-    claims = [claim_ci_beats(f"single-clip audio beats {name} on absolute depth ({c})", SA, row, c)
+    claims = [claim_ci_separated(f"single-clip audio beats {name} on absolute depth ({c})", SA, row, c, depth_higher_is_better(c))
               for row, name in (('Chance', 'chance'), (SN, 'the input-ablated model')) for c in _BEATS]
-    claims += [claim_ci_beats(f"conditioning on a reference clip improves audio depth ({c})", CA, SA, c) for c in ('mae', 'median_error', 'r2')]
-    claims += [claim_ci_beats("conditioning on a reference clip improves audio depth (top1)", CA, SA, 'top1', weak=True),
-               claim_ci_beats("the conditional audio model beats the reference depth alone (mae)", CA, CN, 'mae', weak=True)]
+    claims += [claim_ci_separated(f"conditioning on a reference clip improves audio depth ({c})", CA, SA, c, depth_higher_is_better(c)) for c in ('mae', 'median_error', 'r2')]
+    claims += [claim_ci_separated("conditioning on a reference clip improves audio depth (top1)", CA, SA, 'top1', depth_higher_is_better('top1'), weak=True),
+               claim_ci_separated("the conditional audio model beats the reference depth alone (mae)", CA, CN, 'mae', depth_higher_is_better('mae'), weak=True)]
     for s in TABLE3_GROUPS:
         others = [table3_label(s, r) for r in TABLE3_ROWS if r != 'image_pretrained']
         claims.append(claim_best(f"Image (Pre.*) is best in the {TABLE3_GROUPS[s].lower()} group", table3_label(s, 'image_pretrained'), others))
@@ -389,8 +383,5 @@ def table3_claims()->list:
     return claims
 
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #d4ffb3bf
-def check_depth_data_root(data_root)->None:
-    "Raise `DataError` unless `data_root` is None: Tables 2 and 3 run on the simulator only for now."
-    if data_root is not None:
-        raise DataError(f"data_root={str(data_root)!r}: Tables 2 and 3 on the real Quiet Campus motion recordings are not wired yet "
-                        "(avbook.data.quiet_campus reads the files, but training/evaluation here use the simulator); pass data_root=None")
+DEPTH_SIMULATOR_ONLY = ("the depth models train and test on the simulated motion recordings; "
+                        "the real Quiet Campus motion recordings are not wired to them yet")   # why Tables 2 and 3 refuse `data_root`

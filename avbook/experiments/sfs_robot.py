@@ -11,20 +11,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from ..core import ParameterError, DataError, ScaleTable, check_choice, get_device, get_scale, item_rng, item_seed
+from ..core import ParameterError, ScaleTable, check_choice, get_device, get_scale, item_rng, item_seed
 from ..audio import log_mel, PAPER_LOGMEL
 from ..sim.scene import Room, Pose
 from ..data.sfs import SfsConfig, SfsRoom, sfs_config, make_rooms, record_ambient, render_view
-from .sfs import EXPERIMENT_SIZES, train_model, _model, torch_threads
+from .sfs import EXPERIMENT_SIZES, train_model, init_task_model, torch_threads
 from ..evaluation import bootstrap_ci, paired_bootstrap_ci
 from ..reproduce import Claim
 
 # %% auto #0
-__all__ = ['ROBOT_SIZES', 'POLICIES', 'POLICY_NAMES', 'RobotConfig', 'RobotTrack', 'classroom_track', 'track_progress_m',
-           'clearance_m', 'collides', 'robot_rooms', 'robot_tracks', 'plot_track', 'sensor_poses', 'audio_inputs',
-           'image_inputs', 'choose_heading', 'RobotTrial', 'trial_plan', 'run_policy', 'oracle_predictor',
-           'obstacle_network', 'detector_predictor', 'robot_trials', 'fig9_table', 'fig9_claims', 'trial_records',
-           'track_record', 'check_robot_data_root']
+__all__ = ['ROBOT_SIZES', 'POLICIES', 'POLICY_NAMES', 'ROBOT_SIMULATOR_ONLY', 'RobotConfig', 'RobotTrack', 'classroom_track',
+           'track_progress_m', 'clearance_m', 'collides', 'robot_rooms', 'robot_tracks', 'plot_track', 'sensor_poses',
+           'audio_inputs', 'image_inputs', 'choose_heading', 'RobotTrial', 'trial_plan', 'run_policy',
+           'oracle_predictor', 'obstacle_network', 'detector_predictor', 'robot_trials', 'fig9_table', 'fig9_claims',
+           'trial_records', 'track_record']
 
 # %% ../../nbs/55_experiments_sfs_robot.ipynb #bd4e952f
 ROBOT_SIZES = ScaleTable(
@@ -329,8 +329,8 @@ def obstacle_network(modality:str,     # 'audio' or 'image'
     "Table 1's static obstacle detector for `modality` (cached), or the same architecture with random weights."
     check_choice('modality', modality, ('audio', 'image'))
     sizes = EXPERIMENT_SIZES[scale]
-    if not trained: return _model('obstacle', modality, sizes, item_seed(seed, 'sfs-robot-random-weights') % 2**31).eval().to(device)
-    net = _model('obstacle', modality, sizes, seed)
+    if not trained: return init_task_model('obstacle', modality, sizes, item_seed(seed, 'sfs-robot-random-weights') % 2**31).eval().to(device)
+    net = init_task_model('obstacle', modality, sizes, seed)
     net.load_state_dict(train_model('obstacle', modality, 'static', scale, seed, device)['state'])
     return net.eval().to(device)
 
@@ -436,7 +436,5 @@ def track_record(track:RobotTrack)->dict:
                 furniture_m=[[*b.min_m[:2].tolist(), *b.max_m[:2].tolist()] for b in track.room.room.furniture])
 
 # %% ../../nbs/55_experiments_sfs_robot.ipynb #b3b9a3c8
-def check_robot_data_root(data_root)->None:
-    "Raise `DataError` unless `data_root` is None: the robot drives in simulated classrooms only."
-    if data_root is not None:
-        raise DataError(f"data_root={str(data_root)!r}: the robot experiment drives in simulated classrooms and cannot replay recordings; pass data_root=None")
+ROBOT_SIMULATOR_ONLY = ("the robot drives in simulated classrooms, choosing where to go from what it hears there; "
+                        "recordings cannot be replayed along a path they were not made on")   # why Fig. 9 refuses `data_root`
