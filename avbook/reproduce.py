@@ -229,7 +229,7 @@ def start_run(paper:str,              # paper slug, e.g. 'sfs'
                Path(out_dir), dict(params))
 
 # %% ../nbs/04_reproduce.ipynb #ccd0292e
-REAL_DATA_ARTIFACTS = {('sfs', 'table1'): 'avbook.data.sfs_real'}   # (paper, artifact) that accept `data_root` -> module reading the files
+REAL_DATA_ARTIFACTS = {('sfs', 'table1'): 'avbook.data.sfs_real', ('slfm', 'table2'): 'avbook.experiments.slfm_real'}   # (paper, artifact) that accept `data_root` -> module reading the files
 
 def require_simulator(data_root,       # the papermill parameter; anything but None is refused
                       paper:str,       # paper slug, e.g. 'sfs'

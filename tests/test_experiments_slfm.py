@@ -53,4 +53,6 @@ def test_table2_smoke_and_claims(fresh_cache):
 
 
 def test_real_data_is_refused_clearly():
-    with pytest.raises(DataError, match='not wired'): slfm.check_data_root('/nonexistent/hm3d-ss')
+    from avbook.reproduce import require_simulator
+    with pytest.raises(DataError, match=r"slfm table6 runs on the simulator only: its models are trained and scored on the simulated rooms.*slfm table2 \(read by avbook.experiments.slfm_real\)"):
+        require_simulator('/nonexistent/hm3d-ss', 'slfm', 'table6', slfm.SLFM_SIMULATOR_ONLY)

@@ -23,19 +23,19 @@ from ..losses.slfm import (spectrogram_loss, binaural_label, slfm_loss, slfm_val
                                 info_nce_loss, rotation_positive_mask, multi_positive_nce_loss)
 from ..evaluation import angular_error_deg, fold_front_deg, rotation_sign_correction, bootstrap_ci
 from .sfs import torch_threads
-from ..reproduce import Claim
+from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'TEST_PAIRS', 'DATA_SEED', 'TRAINING_RECIPE',
            'PRECISE_BN_BATCHES', 'PRETEXT_SIZE_KEYS', 'TABLE1_ROWS', 'TABLE1_PAPER_ROWS', 'PROBE_MODALITIES',
            'TABLE1_METHODS', 'HEAD_VARIANTS', 'LAMBDA_GEO', 'HEAD_RECIPE', 'TABLE2_ROWS', 'TABLE2_PAPER_ROWS',
-           'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'load_split', 'crop_audio', 'crop_starts',
-           'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'recipe_version', 'fit_pretext',
-           'train_pretext', 'pretext_network', 'compute_features', 'recalibrate_batchnorm', 'method_features',
-           'probe_targets', 'fit_linear_probe', 'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads',
-           'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result', 'chance_result', 'slfm_table', 'table2',
-           'table6', 'fig10', 'claim_ci_higher', 'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims',
-           'fig10_claims', 'check_data_root']
+           'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
+           'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'recipe_version',
+           'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features', 'recalibrate_batchnorm',
+           'method_features', 'probe_targets', 'fit_linear_probe', 'probe_predictions', 'table1', 'table1_row_map',
+           'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result', 'chance_result',
+           'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims',
+           'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -556,13 +556,6 @@ def fig10(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, 
     return pd.DataFrame.from_dict(out, orient='index').rename_axis('lambda_geo')
 
 # %% ../../nbs/60_experiments_slfm.ipynb #f6aa8bc6
-def claim_ci_higher(name:str, winner:str, loser:str, column:str, weak:bool=False)->Claim:
-    "Claim that `winner`'s lower 95 % bound on `column` exceeds `loser`'s upper bound."
-    check = lambda t: float(t.loc[winner, f"{column}_lo"]) > float(t.loc[loser, f"{column}_hi"])
-    explain = lambda t: (f"{column}: {winner} {t.loc[winner, column]:.1f} [{t.loc[winner, f'{column}_lo']:.1f}, {t.loc[winner, f'{column}_hi']:.1f}]"
-                         f" vs {loser} {t.loc[loser, column]:.1f} [{t.loc[loser, f'{column}_lo']:.1f}, {t.loc[loser, f'{column}_hi']:.1f}]")
-    return Claim(name, check, weak, explain)
-
 def claim_ratio(name:str, row:str, reference:str, column:str, low:float|None=None, high:float|None=None, weak:bool=False,
                 bound:str='estimate')->Claim:
     "Claim that `row`'s `column` divided by `reference`'s lies in [low, high] (`bound`: 'estimate', or 'hi'/'lo' of `row`'s interval)."
@@ -576,9 +569,9 @@ def table1_claims(methods)->list:
     R, ours, c = TABLE1_ROWS, TABLE1_ROWS['ours'], []
     A, C = 'audio_loc_acc', 'camera_rot_acc'
     for m in ('random', 'avsa', 'no_audio'):
-        if m in methods: c.append(claim_ci_higher(f"Ours (3 views) camera features beat {R[m]} (linear probe)", ours, R[m], C))
+        if m in methods: c.append(claim_ci_separated(f"Ours (3 views) camera features beat {R[m]} (linear probe)", ours, R[m], C))
     for m in ('random', 'rotnce', 'avsa', 'no_vision'):
-        if m in methods: c.append(claim_ci_higher(f"Ours (3 views) audio features beat {R[m]} (linear probe)", ours, R[m], A))
+        if m in methods: c.append(claim_ci_separated(f"Ours (3 views) audio features beat {R[m]} (linear probe)", ours, R[m], A))
     if 'supervised' in methods:
         c.append(Claim("Supervised is at least as good as Ours on both probes", lambda t: all(t.loc[R['supervised'], k] >= t.loc[ours, k] for k in (A, C)),
                        False, lambda t: '; '.join(f"{k}: {t.loc[R['supervised'], k]:.1f} vs {t.loc[ours, k]:.1f}" for k in (A, C))))
@@ -624,8 +617,6 @@ def fig10_claims()->list:
            [Claim(f"the plateau is a working model, not a collapse ({m}: every λ_geo >= 3 below 0.5 x chance)", lambda t, m=m: worst(t, m) <= 0.5, False,
                   lambda t, m=m: f"largest {m} MAE / chance for λ >= 3: {worst(t, m):.2f}") for m in ('audio', 'camera')]
 
-def check_data_root(data_root)->None:
-    "Raise `DataError` unless `data_root` is None: the SLfM experiments run on the simulator only."
-    if data_root is not None:
-        raise DataError(f"data_root={str(data_root)!r}: the SLfM experiments are not wired to real HM3D-SS files "
-                        "(avbook.data.slfm_format reads them, but training and evaluation here use the simulator); pass data_root=None")
+SLFM_SIMULATOR_ONLY = ("its models are trained and scored on the simulated rooms; a model trained there is scored on real "
+                       "HM3D-SS files (avbook.experiments.slfm_real) by slfm table2")   # the reason `require_simulator` gives
+
