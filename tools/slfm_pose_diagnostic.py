@@ -23,8 +23,7 @@ from avbook.sim.scene import Pose, random_room, sample_position, ROOM_KINDS, SEM
 from avbook.sim.render import render, PinholeCamera
 from avbook.models.slfm import VisualPoseEncoder, encoder_input, slfm_spectrogram
 from avbook.experiments.slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, load_split, angle_ranges, make_network, encoders,
-                                     pretext_loss, crop_audio, crop_starts)
-from avbook.experiments.slfm import _training_batch
+                                     pretext_loss, crop_audio, crop_starts, training_batch)
 
 
 def view_pairs(ds):  # (source images, target images, signed rotation in degrees) of every `PAIRS` pair
@@ -118,7 +117,7 @@ def train_pretext(method, data, sizes, steps, lr, every, init_trunk):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     train, ranges, rng, losses = data['train']['ds'], angle_ranges(data['train']['ds']), np.random.default_rng(0), []
     for step in range(1, steps + 1):
-        batch = _training_batch(method, train, rng.permutation(len(train.yaw_deg))[:sizes['batch_size']], sizes, rng)
+        batch = training_batch(method, train, rng.permutation(len(train.yaw_deg))[:sizes['batch_size']], sizes, rng)
         loss = pretext_loss(method, network.train(), batch, sizes, ranges)
         opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(loss.item())
         if step % every == 0: print(step, f"pretext loss {np.mean(losses[-every:]):.4f}", probe_report(audio_enc, pose_enc, data, sizes['stft']), flush=True)

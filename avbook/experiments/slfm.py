@@ -30,12 +30,12 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'PRECISE_BN_BATCHES', 'PRETEXT_SIZE_KEYS', 'TABLE1_ROWS', 'TABLE1_PAPER_ROWS', 'PROBE_MODALITIES',
            'TABLE1_METHODS', 'HEAD_VARIANTS', 'LAMBDA_GEO', 'HEAD_RECIPE', 'TABLE2_ROWS', 'TABLE2_PAPER_ROWS',
            'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
-           'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'recipe_version',
-           'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features', 'recalibrate_batchnorm',
-           'method_features', 'probe_targets', 'fit_linear_probe', 'probe_predictions', 'table1', 'table1_row_map',
-           'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result', 'chance_result',
-           'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims',
-           'fig10_claims']
+           'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'training_batch',
+           'recipe_version', 'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features',
+           'recalibrate_batchnorm', 'method_features', 'probe_targets', 'fit_linear_probe', 'probe_predictions',
+           'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch',
+           'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio',
+           'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -169,7 +169,8 @@ def pretext_loss(method:str, network:nn.Module, batch:dict, sizes:dict, ranges:d
     return audio_loss + F.cross_entropy(camera, rotation_bin(torch.where(flip, -rot_deg, rot_deg).flatten(), *ranges['rotation']))
 
 # %% ../../nbs/60_experiments_slfm.ipynb #02093d24
-def _training_batch(method:str, ds:SlfmDataset, locations, sizes:dict, rng:np.random.Generator|None)->dict:
+def training_batch(method:str, ds:SlfmDataset, locations, sizes:dict, rng:np.random.Generator|None)->dict:
+    "A training batch of `method` at `locations`: `pretext_batch`, plus second crops (RotNCE) or random pair flips (supervised); `rng` None: deterministic."
     spec = PRETEXT_METHODS[method]
     batch = pretext_batch(ds, locations, spec['n_views'], sizes['stft'], rng, time_sync=spec['kind'] == 'supervised')
     if spec['kind'] == 'rotnce':
@@ -193,7 +194,7 @@ def _valid_loss(method, network, ds, sizes, ranges, device)->float:
     network.eval(); total, n = 0.0, 0
     for start in range(0, len(ds.yaw_deg), sizes['batch_size']):
         locs = np.arange(start, min(start + sizes['batch_size'], len(ds.yaw_deg)))
-        batch = _to(_training_batch(method, ds, locs, sizes, None), device)
+        batch = _to(training_batch(method, ds, locs, sizes, None), device)
         total += float(pretext_loss(method, network, batch, sizes, ranges)) * len(locs); n += len(locs)
     return total / n
 
@@ -211,7 +212,7 @@ def fit_pretext(method:str, network:nn.Module, train:SlfmDataset, valid:SlfmData
         rng, network = item_rng(seed, 'slfm-pretext', method, epoch), network.train()
         order, losses = rng.permutation(n), []
         for k in range(n // bs):
-            loss = pretext_loss(method, network, _to(_training_batch(method, train, order[k * bs:(k + 1) * bs], sizes, rng), device), sizes, ranges)
+            loss = pretext_loss(method, network, _to(training_batch(method, train, order[k * bs:(k + 1) * bs], sizes, rng), device), sizes, ranges)
             opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(float(loss.detach()))
         v = _valid_loss(method, network, valid, sizes, ranges, device)
         best['log'].append(dict(epoch=epoch, train_loss=float(np.mean(losses)), valid_loss=v))
@@ -286,7 +287,7 @@ def recalibrate_batchnorm(method:str, network:nn.Module, ds:SlfmDataset, sizes:d
     rng, ranges = item_rng(seed, 'slfm-precise-bn', method), angle_ranges(ds)
     for _ in range(n_batches):
         locations = rng.choice(len(ds.yaw_deg), min(sizes['batch_size'], len(ds.yaw_deg)), replace=False)
-        pretext_loss(method, network, _training_batch(method, ds, locations, sizes, rng), sizes, ranges)
+        pretext_loss(method, network, training_batch(method, ds, locations, sizes, rng), sizes, ranges)
     for m, momentum in zip(bns, momenta): m.momentum = momentum
     return network.eval()
 
@@ -514,7 +515,8 @@ TABLE2_PAPER_ROWS = {'chance': 'Chance', 'no_reflect': 'Ours w/o Reflect', 'ours
 TABLE6_ROWS = {'geo': 'L_geo', 'geo_sym': 'L_geo + L_sym', 'geo_bin': 'L_geo + L_bin', 'ours': 'L_geo + L_bin + L_sym'}
 TABLE6_PAPER_ROWS = {'geo': 'Ours / ✓ /  / ', 'geo_sym': 'Ours / ✓ /  / ✓', 'geo_bin': 'Ours / ✓ / ✓ / ', 'ours': 'Ours / ✓ / ✓ / ✓'}
 
-def _mae_row(errors:dict, n_boot:int, seed:int, modalities=('audio', 'camera'))->dict:
+def mae_row(errors:dict, n_boot:int, seed:int, modalities=('audio', 'camera'))->dict:
+    "Mean absolute error (degrees) of each modality's per-item `errors`, with its 95 % bootstrap interval and count."
     row = {}
     for mod in modalities: row |= _ci_row(f"{mod}_mae_deg", errors[mod], n_boot, seed, False)
     return row
@@ -531,7 +533,7 @@ def slfm_table(rows:dict,              # head variant (or 'chance') -> row label
                 e = slfm_result(method, key, scale, seed, device, data_seed, variant, **overrides)
                 extra = dict(sign=e['sign'], best_epoch=e['best_epoch'])
             mods = ('audio',) if key == 'gt_rotation' else ('audio', 'camera')
-            out[label] = _mae_row(e, n_boot, seed, mods) | extra
+            out[label] = mae_row(e, n_boot, seed, mods) | extra
     return pd.DataFrame.from_dict(out, orient='index')
 
 def table2(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, **kwargs)->pd.DataFrame:
@@ -552,7 +554,7 @@ def fig10(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, 
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
         for lam in FIG10_LAMBDAS[get_scale(scale).name]:
             e = slfm_result(method, 'ours', scale, seed, device, data_seed, lambda_geo=lam)
-            out[lam] = _mae_row(e, n_boot, seed) | dict(sign=e['sign'], best_epoch=e['best_epoch']) | chance
+            out[lam] = mae_row(e, n_boot, seed) | dict(sign=e['sign'], best_epoch=e['best_epoch']) | chance
     return pd.DataFrame.from_dict(out, orient='index').rename_axis('lambda_geo')
 
 # %% ../../nbs/60_experiments_slfm.ipynb #f6aa8bc6
