@@ -7,13 +7,6 @@ from avbook.core import DataError
 from avbook.reproduce import evaluate_claims
 
 
-@pytest.fixture(scope='module')
-def fresh_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('AVBOOK_CACHE', str(tmp_path_factory.mktemp('avbook-cache')))
-        yield
-
-
 def _no_training(*args, **kwargs): raise AssertionError("fit_task_model was called: the model should have come from the cache")
 
 

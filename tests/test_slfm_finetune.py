@@ -14,13 +14,6 @@ STFT = SLFM_EXPERIMENT_SIZES['smoke']['stft']
 
 
 @pytest.fixture(scope='module')
-def fresh_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('AVBOOK_CACHE', str(tmp_path_factory.mktemp('avbook-cache')))
-        yield
-
-
-@pytest.fixture(scope='module')
 def splits(fresh_cache):
     return load_split('train', 'smoke'), load_split('val', 'smoke')
 

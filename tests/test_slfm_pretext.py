@@ -16,13 +16,6 @@ SIZES = SLFM_EXPERIMENT_SIZES['smoke']
 
 
 @pytest.fixture(scope='module')
-def fresh_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('AVBOOK_CACHE', str(tmp_path_factory.mktemp('avbook-cache')))
-        yield
-
-
-@pytest.fixture(scope='module')
 def test_split(fresh_cache):
     return load_split('test', 'smoke')
 

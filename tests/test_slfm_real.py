@@ -19,13 +19,6 @@ SMOKE = slfm_config('smoke')
 
 
 @pytest.fixture(scope='module')
-def fresh_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('AVBOOK_CACHE', str(tmp_path_factory.mktemp('avbook-cache')))
-        yield
-
-
-@pytest.fixture(scope='module')
 def eight(tmp_path_factory):
     "A real-format data root with 8 test pairs."
     root = tmp_path_factory.mktemp('slfm-real')/'data'
