@@ -7,7 +7,7 @@ import torch
 import avbook.experiments.slfm_pretext as pt
 from avbook.audio import complex_to_real_imag
 from avbook.core import DataError, ParameterError
-from avbook.experiments.slfm import SLFM_EXPERIMENT_SIZES, load_split, train_pretext, _valid_loss
+from avbook.experiments.slfm import SLFM_EXPERIMENT_SIZES, load_split, train_pretext, validation_loss
 from avbook.losses.slfm import spectrogram_loss
 from avbook.models.slfm import binaural_from_prediction
 from avbook.reproduce import evaluate_claims, require_simulator
@@ -42,7 +42,7 @@ def test_distances_match_the_training_objective(test_split):
     d = pt.spectrogram_distances(p['prediction'], p['target'])
     loss = spectrogram_loss(complex_to_real_imag(p['prediction']), complex_to_real_imag(p['target']))
     np.testing.assert_allclose(d['stft_distance'].mean(), float(loss), rtol=1e-5)
-    np.testing.assert_allclose(d['stft_distance'].mean(), _valid_loss('ours', net, test_split, SIZES, None, 'cpu'), rtol=1e-5)
+    np.testing.assert_allclose(d['stft_distance'].mean(), validation_loss('ours', net, test_split, SIZES, None, 'cpu'), rtol=1e-5)
     ears = binaural_from_prediction(p['input'], p['prediction']) - binaural_from_prediction(p['input'], p['target'])
     np.testing.assert_allclose((ears.abs() ** 2).mean((-2, -1)).sum(-1).mean(1).numpy(), d['stft_euclidean'], rtol=1e-5)
 

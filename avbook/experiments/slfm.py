@@ -31,7 +31,7 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'TABLE1_METHODS', 'HEAD_VARIANTS', 'LAMBDA_GEO', 'HEAD_RECIPE', 'TABLE2_ROWS', 'TABLE2_PAPER_ROWS',
            'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
            'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'training_batch',
-           'recipe_version', 'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features',
+           'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features',
            'recalibrate_batchnorm', 'method_features', 'probe_targets', 'fit_linear_probe', 'probe_predictions',
            'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch',
            'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio',
@@ -190,7 +190,8 @@ def recipe_version()->str:
     return '+'.join([f"recipe{TRAINING_RECIPE}", code_version(build_slfm_dataset), code_version(make_pretext_model), code_version(slfm_loss)])
 
 @torch.no_grad()
-def _valid_loss(method, network, ds, sizes, ranges, device)->float:
+def validation_loss(method:str, network:nn.Module, ds:SlfmDataset, sizes:dict, ranges:dict|None, device)->float:
+    "Mean pretext objective of `method` over every location of `ds` (deterministic views and centred crops), in eval mode."
     network.eval(); total, n = 0.0, 0
     for start in range(0, len(ds.yaw_deg), sizes['batch_size']):
         locs = np.arange(start, min(start + sizes['batch_size'], len(ds.yaw_deg)))
@@ -214,7 +215,7 @@ def fit_pretext(method:str, network:nn.Module, train:SlfmDataset, valid:SlfmData
         for k in range(n // bs):
             loss = pretext_loss(method, network, _to(training_batch(method, train, order[k * bs:(k + 1) * bs], sizes, rng), device), sizes, ranges)
             opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(float(loss.detach()))
-        v = _valid_loss(method, network, valid, sizes, ranges, device)
+        v = validation_loss(method, network, valid, sizes, ranges, device)
         best['log'].append(dict(epoch=epoch, train_loss=float(np.mean(losses)), valid_loss=v))
         if v < best['best_valid']: best.update(best_valid=v, best_epoch=epoch, state={k: t.detach().cpu().clone() for k, t in network.state_dict().items()})
     return best

@@ -20,7 +20,7 @@ from ..losses.slfm import spectrogram_loss
 from ..evaluation import bootstrap_ci, paired_bootstrap_ci
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, DATA_SEED, load_split, crop_audio,
-                                     crop_starts, fit_pretext, train_pretext, pretext_network, recalibrate_batchnorm, recipe_version, _valid_loss)
+                                     crop_starts, fit_pretext, train_pretext, pretext_network, recalibrate_batchnorm, recipe_version, validation_loss)
 from ..reproduce import Claim
 
 # %% auto #0
