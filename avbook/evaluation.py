@@ -25,7 +25,7 @@ __all__ = ['as_metric_array', 'check_pair', 'as_labels', 'average_precision', 'v
            'fold_front_deg', 'mean_angular_error_deg', 'median_angular_error_deg', 'rotation_sign_correction',
            'left_right_accuracy', 'bss_eval', 'nsdr', 'si_sdr', 'pesq_score', 'stoi_score', 'stft_distance',
            'envelope_distance', 'depth_metrics', 'surface_normal_errors', 'confusion_matrix', 'iou_from_confusion',
-           'mean_iou', 'end_point_error', 'spl', 'bootstrap_ci', 'paired_bootstrap_ci']
+           'mean_iou', 'end_point_error', 'spl', 'bootstrap_ci', 'mean_ci_columns', 'paired_bootstrap_ci']
 
 # %% ../nbs/02_evaluation.ipynb #1568d871
 def _to_numpy(x)->np.ndarray:
@@ -590,6 +590,18 @@ def bootstrap_ci(values,                    # (n, ...) per-item values, or a tup
     arrays = _resample_inputs(values, 'values')
     stats = [statistic(*(a[i] for a in arrays)) for i in _bootstrap_indices(len(arrays[0]), n_resamples, seed, confidence)]
     return _percentile_ci(statistic(*arrays), stats, confidence)
+
+# %% ../nbs/02_evaluation.ipynb #9d21b4c4
+def mean_ci_columns(name:str,          # column name of the mean
+                    values,            # (n,) per-item values
+                    n_resamples:int=1000, seed:int=0,
+                    factor:float=1.0,  # multiplies the values first (100: fractions to %)
+                   )->dict:            # {name, name_lo, name_hi, name_n}; NaN bounds and n = 0 for no items
+    "Mean of `values` with its 95 % percentile-bootstrap interval, as the table columns `name`, `name_lo`, `name_hi`, `name_n`."
+    v = np.asarray(values, dtype=np.float64) * factor
+    if len(v) == 0: return {name: np.nan, f"{name}_lo": np.nan, f"{name}_hi": np.nan, f"{name}_n": 0}
+    ci = bootstrap_ci(v, np.mean, n_resamples, seed)
+    return {name: ci['estimate'], f"{name}_lo": ci['low'], f"{name}_hi": ci['high'], f"{name}_n": len(v)}
 
 # %% ../nbs/02_evaluation.ipynb #df815c33
 def paired_bootstrap_ci(values_a,                  # method A: (n, ...) per-item values, or a tuple of arrays

@@ -21,7 +21,7 @@ from ..models.slfm import (SLFM_CPU_STFT, slfm_spectrogram, encoder_input, swap_
                                 SOUND_MAX_RAD, ROTATION_MAX_RAD, sound_angle_bin, rotation_bin)
 from ..losses.slfm import (spectrogram_loss, binaural_label, slfm_loss, slfm_validation_score, supervised_angle_loss,
                                 info_nce_loss, rotation_positive_mask, multi_positive_nce_loss)
-from ..evaluation import angular_error_deg, fold_front_deg, rotation_sign_correction, bootstrap_ci
+from ..evaluation import angular_error_deg, fold_front_deg, rotation_sign_correction, mean_ci_columns
 from .sfs import torch_threads
 from ..reproduce import Claim, claim_ci_separated
 
@@ -32,10 +32,10 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
            'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'training_batch',
            'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features',
-           'recalibrate_batchnorm', 'method_features', 'probe_targets', 'fit_linear_probe', 'probe_predictions',
-           'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch',
-           'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio',
-           'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
+           'recalibrate_batchnorm', 'method_features', 'probe_targets', 'fit_linear_probe', 'Standardize',
+           'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors',
+           'sign_fix_batch', 'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
+           'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -326,9 +326,10 @@ def fit_linear_probe(train:tuple, valid:tuple, sizes:dict, seed:int, n_bins:int=
         with torch.no_grad(): acc = float((probe((xv - mean) / std).argmax(1) == yv).float().mean())
         if acc > best[0]: best = (acc, {k: v.clone() for k, v in probe.state_dict().items()})
     probe.load_state_dict(best[1])
-    return nn.Sequential(_Standardize(mean, std), probe)
+    return nn.Sequential(Standardize(mean, std), probe)
 
-class _Standardize(nn.Module):
+class Standardize(nn.Module):
+    "Fixed affine standardization `(x - mean) / std` of features: `(batch, D)` -> `(batch, D)`."
     def __init__(self, mean, std): super().__init__(); self.register_buffer('mean', mean); self.register_buffer('std', std)
     def forward(self, x): return (x - self.mean) / self.std
 
@@ -360,11 +361,6 @@ TABLE1_METHODS = dict(smoke=('random', 'ours', 'supervised'),
                             full=('random', 'rotnce', 'avsa', 'ours'),
                             paper=tuple(TABLE1_ROWS))
 
-def _ci_row(prefix:str, values:np.ndarray, n_boot:int, seed:int, scale100:bool)->dict:
-    k = 100.0 if scale100 else 1.0
-    ci = bootstrap_ci(values.astype(float) * k, np.mean, n_boot, seed)
-    return {prefix: ci['estimate'], f"{prefix}_lo": ci['low'], f"{prefix}_hi": ci['high'], f"{prefix}_n": len(values)}
-
 def table1(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, methods:tuple|None=None, num_threads:int|None=1,
            variant:str='rotation', **overrides)->pd.DataFrame:  # rows `TABLE1_ROWS`; audio_loc_acc, camera_rot_acc in % with _lo/_hi/_n
     "Table 1 on the simulated data: 64-bin linear-probe accuracy of audio and camera features per pretext method."
@@ -373,7 +369,7 @@ def table1(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
         for m in methods or TABLE1_METHODS[get_scale(scale).name]:
             row = {}
             for mod, col in (('audio', 'audio_loc_acc'), ('camera', 'camera_rot_acc')):
-                if mod in PROBE_MODALITIES[m]: row |= _ci_row(col, probe_predictions(m, mod, scale, seed, device, data_seed, variant, **overrides)['correct'], n_boot, seed, True)
+                if mod in PROBE_MODALITIES[m]: row |= mean_ci_columns(col, probe_predictions(m, mod, scale, seed, device, data_seed, variant, **overrides)['correct'], n_boot, seed, 100.0)
             rows[TABLE1_ROWS[m]] = row
     return pd.DataFrame.from_dict(rows, orient='index')
 
@@ -430,8 +426,8 @@ def fit_slfm_heads(train:dict,        # `compute_features` of the training split
     "Train the sound and rotation heads on frozen features; keep the epoch with the best label-free validation score."
     seed_everything(seed)
     a, p = train['audio'].flatten(0, 1), train['pose'].flatten(0, 1)   # inputs standardized with training statistics
-    heads = nn.ModuleDict(dict(sound=nn.Sequential(_Standardize(a.mean(0), a.std(0) + 1e-6), AngleHead(a.shape[-1], sizes['head_hidden'], SOUND_MAX_RAD)),
-                               rotation=nn.Sequential(_Standardize(p.mean(0), p.std(0) + 1e-6), AngleHead(p.shape[-1], sizes['head_hidden'], ROTATION_MAX_RAD))))
+    heads = nn.ModuleDict(dict(sound=nn.Sequential(Standardize(a.mean(0), a.std(0) + 1e-6), AngleHead(a.shape[-1], sizes['head_hidden'], SOUND_MAX_RAD)),
+                               rotation=nn.Sequential(Standardize(p.mean(0), p.std(0) + 1e-6), AngleHead(p.shape[-1], sizes['head_hidden'], ROTATION_MAX_RAD))))
     opt = torch.optim.AdamW(heads.parameters(), sizes['head_lr'], weight_decay=sizes['wd'])
     n_idx, p_idx = _items(train, options.get('front_only', False))
     vn, vp = _items(valid, options.get('front_only', False))
@@ -519,7 +515,7 @@ TABLE6_PAPER_ROWS = {'geo': 'Ours / ✓ /  / ', 'geo_sym': 'Ours / ✓ /  / ✓'
 def mae_row(errors:dict, n_boot:int, seed:int, modalities=('audio', 'camera'))->dict:
     "Mean absolute error (degrees) of each modality's per-item `errors`, with its 95 % bootstrap interval and count."
     row = {}
-    for mod in modalities: row |= _ci_row(f"{mod}_mae_deg", errors[mod], n_boot, seed, False)
+    for mod in modalities: row |= mean_ci_columns(f"{mod}_mae_deg", errors[mod], n_boot, seed)
     return row
 
 def slfm_table(rows:dict,              # head variant (or 'chance') -> row label

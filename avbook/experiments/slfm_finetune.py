@@ -17,11 +17,11 @@ from ..models.slfm import SlfmGeometricModel, slfm_spectrogram, encoder_input
 from ..losses.slfm import slfm_loss, slfm_validation_score, binaural_label
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, TEST_PAIRS, DATA_SEED, LAMBDA_GEO, load_split, crop_audio, crop_starts,
-                                     pretext_network, encoders, recipe_version, slfm_errors, slfm_result, chance_result, mae_row)
+                                     pretext_network, encoders, recipe_version, slfm_errors, slfm_result, chance_result, mae_row, Standardize)
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
-__all__ = ['FINETUNE_SIZES', 'FINETUNE_RECIPE', 'TABLE9_ROWS', 'TABLE9_PAPER_ROWS', 'Standardize', 'split_labels', 'pair_batch',
+__all__ = ['FINETUNE_SIZES', 'FINETUNE_RECIPE', 'TABLE9_ROWS', 'TABLE9_PAPER_ROWS', 'split_labels', 'pair_batch',
            'precise_batchnorm', 'slfm_model', 'validation_losses', 'model_predictions', 'train_end_to_end',
            'fit_slfm_end_to_end', 'table9', 'table9_claims']
 
@@ -34,11 +34,6 @@ FINETUNE_SIZES = ScaleTable(
 FINETUNE_RECIPE = 1   # bump when the end-to-end training or evaluation change what they produce (cache key)
 
 # %% ../../nbs/63_experiments_slfm_finetune.ipynb #07e9d607
-class Standardize(nn.Module):
-    "Fixed affine standardization `(x - mean) / std` of features: `(batch, D)` -> `(batch, D)`."
-    def __init__(self, mean:torch.Tensor, std:torch.Tensor): super().__init__(); self.register_buffer('mean', mean); self.register_buffer('std', std)
-    def forward(self, x): return (x - self.mean) / self.std
-
 def split_labels(ds:SlfmDataset)->dict:  # sound_deg (N, V), rotation_deg (N, 6), degrees
     "True sound azimuths of every view and rotations of every `PAIRS` pair (evaluation and the sign fix only)."
     rotation = np.stack([(ds.yaw_deg[:, j] - ds.yaw_deg[:, i] + 180) % 360 - 180 for i, j in PAIRS], 1)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from ..core import ParameterError, ScaleTable, cached, code_version, check_choice, get_device, get_scale
-from ..evaluation import bootstrap_ci
+from ..evaluation import mean_ci_columns
 from ..sim.hrtf import hrir
 from ..sim.sources import colored_noise
 from ..data.slfm import SLFM_INSTRUMENTS, SlfmDataset, slfm_config
@@ -127,10 +127,7 @@ def accuracy_row(correct,            # (n,) bool per clip
                  seed:int=0,         # bootstrap seed
                 )->dict:             # left_right_acc, _lo, _hi (%), _n
     "Left/right accuracy in % with its 95 % bootstrap interval."
-    v = np.asarray(correct, dtype=np.float64) * 100
-    if len(v) == 0: return dict(left_right_acc=np.nan, left_right_acc_lo=np.nan, left_right_acc_hi=np.nan, left_right_acc_n=0)
-    ci = bootstrap_ci(v, np.mean, n_boot, seed)
-    return dict(left_right_acc=ci['estimate'], left_right_acc_lo=ci['low'], left_right_acc_hi=ci['high'], left_right_acc_n=len(v))
+    return mean_ci_columns('left_right_acc', correct, n_boot, seed, 100.0)
 
 def in_distribution_predictions(method:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED)->tuple:  # (pred (N, V), sound_deg (N, V)) degrees
     "Predictions of one `TABLE3A_ROWS` method on the main (`'rotation'`) test split, the reference for the shift."

@@ -17,7 +17,7 @@ from ..audio import complex_to_real_imag, real_imag_to_complex
 from ..data.slfm import SlfmDataset, slfm_config
 from ..models.slfm import slfm_spectrogram, encoder_input, pretext_pair, binaural_from_prediction, make_pretext_model
 from ..losses.slfm import spectrogram_loss
-from ..evaluation import bootstrap_ci, paired_bootstrap_ci
+from ..evaluation import paired_bootstrap_ci, mean_ci_columns
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, DATA_SEED, load_split, crop_audio,
                                      crop_starts, fit_pretext, train_pretext, pretext_network, recalibrate_batchnorm, recipe_version, validation_loss)
@@ -117,10 +117,6 @@ def split_distances(network:nn.Module, ds:SlfmDataset, stft:dict, targets=EVAL_T
     return {k: np.concatenate(v) for k, v in out.items()}
 
 # %% ../../nbs/65_experiments_slfm_pretext.ipynb #73791ff7
-def _ci_columns(name:str, values:np.ndarray, n_boot:int, seed:int)->dict:
-    ci = bootstrap_ci(values.astype(float), np.mean, n_boot, seed)
-    return {name: ci['estimate'], f"{name}_lo": ci['low'], f"{name}_hi": ci['high'], f"{name}_n": len(values)}
-
 def pretext_test_distances(method:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
                            variant:str='rotation', cache:Cache|None=None, **overrides)->dict:  # stft_distance, stft_euclidean (N,), best_epoch
     "Per-location test distances of one Table 7 row (cached)."
@@ -153,7 +149,7 @@ def table7(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
     "Table 7 on the simulated data: test STFT distance of each binauralizer."
     methods = methods or TABLE7_METHODS[get_scale(scale).name]
     out, n_boot = {}, SLFM_EXPERIMENT_SIZES[scale]['n_bootstrap']
-    def row(d): return _ci_columns('stft_distance', d['stft_distance'], n_boot, seed) | _ci_columns('stft_euclidean', d['stft_euclidean'], n_boot, seed)
+    def row(d): return mean_ci_columns('stft_distance', d['stft_distance'], n_boot, seed) | mean_ci_columns('stft_euclidean', d['stft_euclidean'], n_boot, seed)
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
         if reference: out[ZERO_DIFFERENCE] = row(zero_difference_distances(scale, data_seed, variant, **overrides)) | dict(best_epoch=-1)
         d = {m: pretext_test_distances(check_choice('method', m, TABLE7_ROWS), scale, seed, device, data_seed, variant, **overrides) for m in methods}

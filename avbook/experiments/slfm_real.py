@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from ..core import DataError, ParameterError, Cache, cached, code_version, check_choice, get_device, get_scale
-from ..evaluation import bootstrap_ci
+from ..evaluation import mean_ci_columns
 from ..data.quiet_campus import layout_error, read_split_csv, resolve_data_path
 from ..data.slfm_format import SLfMPairs, SLFM_DATASET, SLFM_LAYOUT, SOURCE_LAYOUT, SOURCE_CORPORA
 from ..data.slfm import SlfmConfig, SlfmDataset, slfm_config
@@ -252,11 +252,6 @@ def left_right_correct(pred_deg,                # (...) predicted sound azimuths
     keep = np.abs(np.sin(t)) >= np.sin(np.deg2rad(margin_deg))
     return (np.sin(p[keep]) > 0) == (np.sin(t[keep]) > 0)
 
-def _ci(prefix:str, values:np.ndarray, n_boot:int, seed:int, factor:float=1.0)->dict:
-    v = np.asarray(values, dtype=np.float64) * factor
-    if len(v) == 0: return {prefix: np.nan, f"{prefix}_lo": np.nan, f"{prefix}_hi": np.nan, f"{prefix}_n": 0}
-    ci = bootstrap_ci(v, np.mean, n_boot, seed)
-    return {prefix: ci['estimate'], f"{prefix}_lo": ci['low'], f"{prefix}_hi": ci['high'], f"{prefix}_n": len(v)}
 
 def score_predictions(pred:dict|None,     # `head_predictions`-shaped angles on `feats` (None: chance, 0° everywhere)
                       feats:dict,         # test features with labels (sound_deg, rotation_deg)
@@ -270,8 +265,8 @@ def score_predictions(pred:dict|None,     # `head_predictions`-shaped angles on 
     errors = slfm_errors(pred, feats, sign_pred, sign_true)
     sound = np.zeros(feats['sound_deg'].shape) if pred is None else pred['sound_deg']
     correct = left_right_correct(sound, feats['sound_deg'].numpy(), margin_deg)
-    return (_ci('left_right_acc', correct, n_boot, seed, 100.0) | _ci('audio_mae_deg', errors['audio'], n_boot, seed)
-            | _ci('camera_mae_deg', errors['camera'], n_boot, seed) | dict(sign=int(errors['sign'])))
+    return (mean_ci_columns('left_right_acc', correct, n_boot, seed, 100.0) | mean_ci_columns('audio_mae_deg', errors['audio'], n_boot, seed)
+            | mean_ci_columns('camera_mae_deg', errors['camera'], n_boot, seed) | dict(sign=int(errors['sign'])))
 
 # %% ../../nbs/61_experiments_slfm_real.ipynb #da01d395
 def _head_label(variant:str)->str: return TABLE2_ROWS.get(variant, TABLE6_ROWS.get(variant, variant))

@@ -14,7 +14,7 @@ from ..data.slfm import SlfmConfig, slfm_config, make_rooms, sample_location
 from ..sim.hrtf import load_hrtf
 from ..sim.acoustics import (Rir, image_sources, binaural_array_rir, measure_rt60_s, schroeder_decay_db, eyring_rt60_s,
                                   mean_absorption)
-from ..evaluation import bootstrap_ci
+from ..evaluation import bootstrap_ci, mean_ci_columns
 from .sfs import torch_threads
 from .slfm import SLFM_EXPERIMENT_SIZES, DATA_SEED, slfm_result, chance_result, probe_predictions
 from ..reproduce import Claim
@@ -109,10 +109,6 @@ def level_reverberation(scale:str='full',         # 'smoke', 'full' or 'paper'
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('reverb_gain')
 
 # %% ../../nbs/62_experiments_slfm_reverb.ipynb #389245c9
-def _ci_columns(prefix:str, values:np.ndarray, n_boot:int, seed:int, scale:float=1.0)->dict:
-    ci = bootstrap_ci(np.asarray(values, float) * scale, np.mean, n_boot, seed)
-    return {prefix: ci['estimate'], f"{prefix}_lo": ci['low'], f"{prefix}_hi": ci['high'], f"{prefix}_n": len(values)}
-
 def fig8(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, method:str='ours',
          levels:tuple|None=None,       # reverb gains ρ (default `reverb_levels(scale)`)
          num_threads:int|None=1,       # CPU threads for training
@@ -123,7 +119,7 @@ def fig8(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, m
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
         for rho in levels:
             e, chance = slfm_result(method, 'ours', scale, seed, device, data_seed, **level_overrides(rho)), chance_result(scale, data_seed, **level_overrides(rho))
-            rows[float(rho)] = (_ci_columns('audio_mae_deg', e['audio'], n_boot, seed) | _ci_columns('camera_mae_deg', e['camera'], n_boot, seed)
+            rows[float(rho)] = (mean_ci_columns('audio_mae_deg', e['audio'], n_boot, seed) | mean_ci_columns('camera_mae_deg', e['camera'], n_boot, seed)
                                 | dict(audio_chance_deg=float(np.mean(chance['audio'])), camera_chance_deg=float(np.mean(chance['camera'])),
                                        sign=e['sign'], best_epoch=e['best_epoch']))
     errors = pd.DataFrame.from_dict(rows, orient='index').rename_axis('reverb_gain')
@@ -142,7 +138,7 @@ def table11(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED
             rows[float(rho)] = {}
             for modality, column in (('audio', 'audio_loc_acc'), ('camera', 'camera_rot_acc')):
                 correct = probe_predictions(method, modality, scale, seed, device, data_seed, **level_overrides(rho))['correct']
-                rows[float(rho)] |= _ci_columns(column, correct, n_boot, seed, 100.0)
+                rows[float(rho)] |= mean_ci_columns(column, correct, n_boot, seed, 100.0)
     probes = pd.DataFrame.from_dict(rows, orient='index').rename_axis('reverb_gain')
     return level_reverberation(scale, tuple(levels), data_seed, seed).join(probes)
 
