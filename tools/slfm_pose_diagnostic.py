@@ -23,12 +23,12 @@ from avbook.sim.scene import Pose, random_room, sample_position, ROOM_KINDS, SEM
 from avbook.sim.render import render, PinholeCamera
 from avbook.models.slfm import VisualPoseEncoder, encoder_input, slfm_spectrogram
 from avbook.experiments.slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, load_split, angle_ranges, make_network, encoders,
-                                     pretext_loss, crop_audio, crop_starts, training_batch)
+                                     pretext_loss, crop_audio, crop_starts, training_batch, pair_rotations_deg)
 
 
 def view_pairs(ds):  # (source images, target images, signed rotation in degrees) of every `PAIRS` pair
-    src, tgt, rot = zip(*[(ds.rgb[:, i], ds.rgb[:, j], (ds.yaw_deg[:, j] - ds.yaw_deg[:, i] + 180) % 360 - 180) for i, j in PAIRS])
-    return torch.cat(src).float() / 255, torch.cat(tgt).float() / 255, np.concatenate(rot)
+    src, tgt = zip(*[(ds.rgb[:, i], ds.rgb[:, j]) for i, j in PAIRS])
+    return torch.cat(src).float() / 255, torch.cat(tgt).float() / 255, pair_rotations_deg(ds.yaw_deg).T.ravel()
 
 
 def ridge_mae(x_train, y_train, x_valid, y_valid, penalty=1.0):  # validation MAE of a standardized ridge regression

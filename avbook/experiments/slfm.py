@@ -15,7 +15,7 @@ from torch import nn
 from ..core import (ParameterError, DataError, ScaleTable, Cache, cached, code_version, check_choice,
                          get_device, get_scale, item_rng, seed_everything)
 from ..audio import complex_to_real_imag
-from ..data.slfm import build_slfm_dataset, slfm_config, SlfmDataset
+from ..data.slfm import build_slfm_dataset, slfm_config, SlfmDataset, rotation_deg
 from ..models.slfm import (SLFM_CPU_STFT, slfm_spectrogram, encoder_input, swap_ears, pretext_pair, make_pretext_model,
                                 AVSANet, RotNCENet, BinauralEncoder, VisualPoseEncoder, AngleHead, ProbeNet, N_ANGLE_BINS,
                                 SOUND_MAX_RAD, ROTATION_MAX_RAD, sound_angle_bin, rotation_bin)
@@ -30,12 +30,13 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'PRECISE_BN_BATCHES', 'PRETEXT_SIZE_KEYS', 'TABLE1_ROWS', 'TABLE1_PAPER_ROWS', 'PROBE_MODALITIES',
            'TABLE1_METHODS', 'HEAD_VARIANTS', 'LAMBDA_GEO', 'HEAD_RECIPE', 'TABLE2_ROWS', 'TABLE2_PAPER_ROWS',
            'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
-           'crop_starts', 'pretext_batch', 'angle_ranges', 'make_network', 'encoders', 'pretext_loss', 'training_batch',
-           'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext', 'pretext_network', 'compute_features',
-           'recalibrate_batchnorm', 'method_features', 'probe_targets', 'fit_linear_probe', 'Standardize',
-           'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors',
-           'sign_fix_batch', 'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
-           'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
+           'crop_starts', 'pretext_batch', 'pair_rotations_deg', 'angle_ranges', 'make_network', 'encoders',
+           'pretext_loss', 'training_batch', 'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext',
+           'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'method_features',
+           'probe_targets', 'fit_linear_probe', 'Standardize', 'probe_predictions', 'table1', 'table1_row_map',
+           'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result', 'chance_result',
+           'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims', 'table2_claims',
+           'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -113,15 +114,21 @@ def pretext_batch(ds:SlfmDataset,             # the split
     else: views = np.concatenate([np.zeros((B, 1), int), np.stack([1 + rng.permutation(ds.config.n_views - 1)[:n_views - 1] for _ in range(B)])], 1)
     wav = crop_audio(ds, locations, views, crop_starts(ds, B, n_views, rng, time_sync))
     yaw = ds.yaw_deg[locations[:, None], views]
-    rotation = (yaw[:, 1:] - yaw[:, :1] + 180) % 360 - 180
+    rotation = rotation_deg(yaw[:, :1], yaw[:, 1:])
     return dict(spec=slfm_spectrogram(wav, **stft), rgb=ds.rgb[torch.as_tensor(locations)[:, None], torch.as_tensor(views)].float() / 255,
                 rotation_rad=torch.tensor(np.deg2rad(rotation), dtype=torch.float32), views=views, yaw_deg=yaw,
                 sound_deg=ds.sound_deg[locations[:, None], views], locations=locations)
 
 # %% ../../nbs/60_experiments_slfm.ipynb #e5f15b4a
+def pair_rotations_deg(yaw_deg:np.ndarray,  # (N, V) camera yaw of every view of each location, degrees
+                       pairs=PAIRS,          # ordered view pairs (i, j)
+                      )->np.ndarray:         # (N, len(pairs)) rotation φ_{i,j} from view i to view j, degrees in (-180, 180]
+    "Signed camera rotation of every view pair of each location (positive = turned left)."
+    return np.stack([rotation_deg(yaw_deg[:, i], yaw_deg[:, j]) for i, j in pairs], 1)
+
 def angle_ranges(ds:SlfmDataset)->dict:  # sound: (low, high) degrees; rotation: (low |φ|, high |φ|) degrees
     "Ranges of the training labels that define the 64 probe bins."
-    rot = np.abs([[(ds.yaw_deg[n, j] - ds.yaw_deg[n, i] + 180) % 360 - 180 for i, j in PAIRS] for n in range(len(ds.yaw_deg))])
+    rot = np.abs(pair_rotations_deg(ds.yaw_deg))
     return dict(sound=(float(ds.sound_deg.min()), float(ds.sound_deg.max())), rotation=(float(rot.min()), float(rot.max())))
 
 def make_network(method:str, image_hw:tuple, sizes:dict)->nn.Module:
@@ -275,22 +282,31 @@ def compute_features(audio_encoder:nn.Module|None,  # f_a, or None
             src, tgt = (rgb[:, [p[k] for p in PAIRS]].flatten(0, 1) for k in (0, 1))
             out['pose'].append(visual_encoder(src, tgt).cpu().view(B, len(PAIRS), -1))
     feats = {k: torch.cat(v) for k, v in out.items() if v}
-    rotation = np.stack([(ds.yaw_deg[:, j] - ds.yaw_deg[:, i] + 180) % 360 - 180 for i, j in PAIRS], 1)
+    rotation = pair_rotations_deg(ds.yaw_deg)
     return feats | dict(sound_deg=torch.tensor(ds.sound_deg, dtype=torch.float32), rotation_deg=torch.tensor(rotation, dtype=torch.float32))
 
 @torch.no_grad()
-def recalibrate_batchnorm(method:str, network:nn.Module, ds:SlfmDataset, sizes:dict, n_batches:int=PRECISE_BN_BATCHES, seed:int=0)->nn.Module:
-    "Re-estimate every BatchNorm's running statistics as plain averages over `n_batches` training batches of `method` (precise BN); eval mode."
+def precise_batchnorm(network:nn.Module,  # every BatchNorm in it is re-estimated, frozen sub-modules included
+                      run_batch,          # run_batch(k): one forward pass of training batch k through `network`
+                      n_batches:int,      # batches averaged
+                     )->nn.Module:        # `network`, in eval mode
+    "Re-estimate every BatchNorm's running statistics as plain averages over `n_batches` forward passes (precise BN)."
     bns = [m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None
     network.train()
-    rng, ranges = item_rng(seed, 'slfm-precise-bn', method), angle_ranges(ds)
-    for _ in range(n_batches):
-        locations = rng.choice(len(ds.yaw_deg), min(sizes['batch_size'], len(ds.yaw_deg)), replace=False)
-        pretext_loss(method, network, training_batch(method, ds, locations, sizes, rng), sizes, ranges)
+    for m in bns: m.train()
+    for k in range(n_batches): run_batch(k)
     for m, momentum in zip(bns, momenta): m.momentum = momentum
     return network.eval()
+
+def recalibrate_batchnorm(method:str, network:nn.Module, ds:SlfmDataset, sizes:dict, n_batches:int=PRECISE_BN_BATCHES, seed:int=0)->nn.Module:
+    "`precise_batchnorm` of a pretext network over `n_batches` training batches of `method`; eval mode."
+    rng, ranges = item_rng(seed, 'slfm-precise-bn', method), angle_ranges(ds)
+    def run_batch(_):
+        locations = rng.choice(len(ds.yaw_deg), min(sizes['batch_size'], len(ds.yaw_deg)), replace=False)
+        pretext_loss(method, network, training_batch(method, ds, locations, sizes, rng), sizes, ranges)
+    return precise_batchnorm(network, run_batch, n_batches)
 
 def method_features(method:str, split:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
                     variant:str='rotation', cache:Cache|None=None, **overrides)->dict:
@@ -501,7 +517,7 @@ def slfm_result(method:str='ours',     # pretext method whose frozen features th
 def chance_result(scale:str='full', data_seed:int=DATA_SEED, variant:str='rotation', **overrides)->dict:
     "Errors of the constant 0° prediction on the test split."
     ds = load_split('test', scale, data_seed, variant, **overrides)
-    rotation = np.stack([(ds.yaw_deg[:, j] - ds.yaw_deg[:, i] + 180) % 360 - 180 for i, j in PAIRS], 1)
+    rotation = pair_rotations_deg(ds.yaw_deg)
     return slfm_errors(None, dict(sound_deg=torch.tensor(ds.sound_deg), rotation_deg=torch.tensor(rotation)))
 
 # %% ../../nbs/60_experiments_slfm.ipynb #fe573fc1

@@ -17,12 +17,13 @@ from ..models.slfm import SlfmGeometricModel, slfm_spectrogram, encoder_input
 from ..losses.slfm import slfm_loss, slfm_validation_score, binaural_label
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, TEST_PAIRS, DATA_SEED, LAMBDA_GEO, load_split, crop_audio, crop_starts,
-                                     pretext_network, encoders, recipe_version, slfm_errors, slfm_result, chance_result, mae_row, Standardize)
+                                     pretext_network, encoders, recipe_version, slfm_errors, slfm_result, chance_result, mae_row, Standardize,
+                                     pair_rotations_deg, precise_batchnorm)
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['FINETUNE_SIZES', 'FINETUNE_RECIPE', 'TABLE9_ROWS', 'TABLE9_PAPER_ROWS', 'split_labels', 'pair_batch',
-           'precise_batchnorm', 'slfm_model', 'validation_losses', 'model_predictions', 'train_end_to_end',
+           'recalibrate_model_batchnorm', 'slfm_model', 'validation_losses', 'model_predictions', 'train_end_to_end',
            'fit_slfm_end_to_end', 'table9', 'table9_claims']
 
 # %% ../../nbs/63_experiments_slfm_finetune.ipynb #b9fb08a1
@@ -36,7 +37,7 @@ FINETUNE_RECIPE = 1   # bump when the end-to-end training or evaluation change w
 # %% ../../nbs/63_experiments_slfm_finetune.ipynb #07e9d607
 def split_labels(ds:SlfmDataset)->dict:  # sound_deg (N, V), rotation_deg (N, 6), degrees
     "True sound azimuths of every view and rotations of every `PAIRS` pair (evaluation and the sign fix only)."
-    rotation = np.stack([(ds.yaw_deg[:, j] - ds.yaw_deg[:, i] + 180) % 360 - 180 for i, j in PAIRS], 1)
+    rotation = pair_rotations_deg(ds.yaw_deg)
     return dict(sound_deg=torch.tensor(ds.sound_deg, dtype=torch.float32), rotation_deg=torch.tensor(rotation, dtype=torch.float32))
 
 def pair_batch(ds:SlfmDataset,                 # the split
@@ -62,24 +63,18 @@ def _training_order(n_locations:int, rng:np.random.Generator)->tuple:  # (locati
     order = rng.permutation(n.size)
     return n.ravel()[order], p.ravel()[order]
 
-@torch.no_grad()
-def precise_batchnorm(model:nn.Module,        # the SLfM model (every BatchNorm of both encoders)
-                      ds:SlfmDataset,         # the training split
-                      stft:dict,              # `slfm_spectrogram` settings
-                      n_batches:int,          # training batches averaged
-                      batch_size:int,         # items per batch
-                      seed:int=0, device='cpu')->nn.Module:
-    "Re-estimate BatchNorm running statistics as plain averages over random training items (precise BN); returns the model in eval mode."
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in bns]
-    for m in bns: m.reset_running_stats(); m.momentum = None
-    model.train(); rng = item_rng(seed, 'slfm-finetune-precise-bn')
-    for m in bns: m.train()   # frozen encoders too: `Frozen` keeps its module in eval mode
-    for _ in range(n_batches):
+def recalibrate_model_batchnorm(model:nn.Module,  # the SLfM model (every BatchNorm of both encoders, frozen ones too)
+                                ds:SlfmDataset,   # the training split
+                                stft:dict,        # `slfm_spectrogram` settings
+                                n_batches:int,    # training batches averaged
+                                batch_size:int,   # items per batch
+                                seed:int=0, device='cpu')->nn.Module:
+    "`precise_batchnorm` of an SLfM model over `n_batches` batches of random training items; eval mode."
+    rng = item_rng(seed, 'slfm-finetune-precise-bn')
+    def run_batch(_):
         locs, pairs = _training_order(len(ds.yaw_deg), rng)
         model(*_model_inputs(pair_batch(ds, locs[:batch_size], pairs[:batch_size], stft, rng), device))
-    for m, momentum in zip(bns, momenta): m.momentum = momentum
-    return model.eval()
+    return precise_batchnorm(model, run_batch, n_batches)
 
 @torch.no_grad()
 def _feature_statistics(model:SlfmGeometricModel, ds:SlfmDataset, stft:dict, n_items:int, seed:int, device)->tuple:
@@ -102,7 +97,7 @@ def slfm_model(method:str,             # 'random' or 'ours' (any pretext method 
     seed_everything(seed)
     model = SlfmGeometricModel(audio, visual, sizes['head_hidden'], freeze_encoders=freeze_encoders).to(device)
     train = train if train is not None else load_split('train', scale, data_seed)
-    precise_batchnorm(model, train, sizes['stft'], fsizes['precise_bn_batches'], fsizes['batch_size'], seed, device)
+    recalibrate_model_batchnorm(model, train, sizes['stft'], fsizes['precise_bn_batches'], fsizes['batch_size'], seed, device)
     (am, asd), (pm, psd) = _feature_statistics(model, train, sizes['stft'], 4 * fsizes['batch_size'], seed, device)
     model.sound_head = nn.Sequential(Standardize(am, asd), model.sound_head).to(device)
     model.rotation_head = nn.Sequential(Standardize(pm, psd), model.rotation_head).to(device)
@@ -169,7 +164,7 @@ def train_end_to_end(model:SlfmGeometricModel,  # from `slfm_model`
             opt.zero_grad(); loss.backward(); opt.step(); sched.step(); step += 1
             if k in eval_at or step == total:
                 if not model.freeze_encoders:
-                    precise_batchnorm(model, train, sizes['stft'], fsizes['precise_bn_batches'], bs, seed, device)
+                    recalibrate_model_batchnorm(model, train, sizes['stft'], fsizes['precise_bn_batches'], bs, seed, device)
                 v = validation_losses(model, valid, sizes['stft'], options, fsizes['eval_batch_size'], device)
                 score = slfm_validation_score(v)
                 best['log'].append(dict(epoch=epoch, step=step, train_loss=float(loss.detach()), **v, score=score))

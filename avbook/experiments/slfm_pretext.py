@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from ..core import ScaleTable, Cache, cached, check_choice, get_device, get_scale, seed_everything
 from ..audio import complex_to_real_imag, real_imag_to_complex
-from ..data.slfm import SlfmDataset, slfm_config
+from ..data.slfm import SlfmDataset, slfm_config, rotation_deg
 from ..models.slfm import slfm_spectrogram, encoder_input, pretext_pair, binaural_from_prediction, make_pretext_model
 from ..losses.slfm import spectrogram_loss
 from ..evaluation import paired_bootstrap_ci, mean_ci_columns
@@ -81,7 +81,7 @@ def table7_network(method:str,          # a key of `TABLE7_ROWS`
 # %% ../../nbs/65_experiments_slfm_pretext.ipynb #23055a72
 def _rotation_rad(ds:SlfmDataset, locations, views)->torch.Tensor:
     yaw = ds.yaw_deg[np.asarray(locations)[:, None], views]
-    return torch.tensor(np.deg2rad((yaw[:, 1:] - yaw[:, :1] + 180) % 360 - 180), dtype=torch.float32)
+    return torch.tensor(np.deg2rad(rotation_deg(yaw[:, :1], yaw[:, 1:])), dtype=torch.float32)
 
 @torch.no_grad()
 def pretext_predictions(network:nn.Module,   # a `CrossViewBinauralizer` in eval mode
