@@ -33,10 +33,10 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'crop_starts', 'pretext_batch', 'pair_rotations_deg', 'angle_ranges', 'make_network', 'encoders',
            'pretext_loss', 'training_batch', 'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext',
            'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'method_features',
-           'probe_targets', 'fit_linear_probe', 'Standardize', 'probe_predictions', 'table1', 'table1_row_map',
-           'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result', 'chance_result',
-           'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims', 'table2_claims',
-           'table6_claims', 'fig10_claims']
+           'probe_targets', 'fit_linear_probe', 'Standardize', 'linear_probe_correct', 'probe_predictions', 'table1',
+           'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result',
+           'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims',
+           'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -350,18 +350,25 @@ class Standardize(nn.Module):
     def forward(self, x): return (x - self.mean) / self.std
 
 # %% ../../nbs/60_experiments_slfm.ipynb #1d0542b0
+def linear_probe_correct(feats:dict,   # split -> `compute_features` output, for 'train', 'val' and 'test'
+                         modality:str,  # 'audio' (sound azimuth) or 'camera' (rotation)
+                         ranges:dict,   # `angle_ranges` of the training split
+                         sizes:dict, seed:int)->np.ndarray:  # (n,) bool: test items the probe gets right
+    "Fit the 64-bin linear probe of `modality` on the training features (best validation epoch) and score the test features."
+    head = fit_linear_probe(probe_targets(feats['train'], modality, ranges), probe_targets(feats['val'], modality, ranges), sizes, seed)
+    x, y = probe_targets(feats['test'], modality, ranges)
+    with torch.no_grad(): return (head(x).argmax(1) == y).numpy()
+
 def probe_predictions(method:str, modality:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
                       variant:str='rotation', **overrides)->dict:  # correct (n,) bool on the test split, n_valid
     "Test-split correctness of the 64-bin probe of `method`'s `modality` features."
     sizes = SLFM_EXPERIMENT_SIZES[scale]
     ranges = angle_ranges(load_split('train', scale, data_seed, variant, **overrides))
     feats = {s: method_features(method, s, scale, seed, device, data_seed, variant, **overrides) for s in ('train', 'val', 'test')}
+    if PRETEXT_METHODS[method]['kind'] != 'supervised': return dict(correct=linear_probe_correct(feats, modality, ranges, sizes, seed))
+    head = pretext_network(method, scale, seed, device, data_seed, variant, **overrides)['audio' if modality == 'audio' else 'camera'].probe
     x, y = probe_targets(feats['test'], modality, ranges)
-    if PRETEXT_METHODS[method]['kind'] == 'supervised':
-        head = pretext_network(method, scale, seed, device, data_seed, variant, **overrides)['audio' if modality == 'audio' else 'camera'].probe
-    else: head = fit_linear_probe(probe_targets(feats['train'], modality, ranges), probe_targets(feats['val'], modality, ranges), sizes, seed)
-    with torch.no_grad(): correct = (head(x).argmax(1) == y).numpy()
-    return dict(correct=correct)
+    with torch.no_grad(): return dict(correct=(head(x).argmax(1) == y).numpy())
 
 # %% ../../nbs/60_experiments_slfm.ipynb #7e47db23
 TABLE1_ROWS = {'random': 'Random feature', 'rotnce': 'RotNCE', 'avsa': 'AVSA', 'no_audio': 'Ours–NoA', 'no_vision': 'Ours–NoV',

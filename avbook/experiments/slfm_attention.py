@@ -21,7 +21,7 @@ from ..evaluation import paired_bootstrap_ci, mean_ci_columns
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, DATA_SEED, load_split,
                                      crop_audio, crop_starts, angle_ranges, make_network, encoders, fit_pretext, train_pretext,
-                                     recalibrate_batchnorm, compute_features, probe_targets, fit_linear_probe, probe_predictions, recipe_version)
+                                     recalibrate_batchnorm, compute_features, linear_probe_correct, probe_predictions, recipe_version)
 from .slfm_pretext import EVAL_TARGETS, PRETEXT_EVAL_RECIPE, split_distances, pretext_test_distances
 from ..reproduce import Claim
 
@@ -99,10 +99,7 @@ def attention_probe_predictions(modality:str,   # 'audio' (sound azimuth) or 'ca
     sizes = SLFM_EXPERIMENT_SIZES[scale]
     ranges = angle_ranges(load_split('train', scale, data_seed, variant, **overrides))
     feats = {s: attention_features(s, scale, seed, device, data_seed, variant, **overrides) for s in ('train', 'val', 'test')}
-    x, y = probe_targets(feats['test'], modality, ranges)
-    head = fit_linear_probe(probe_targets(feats['train'], modality, ranges), probe_targets(feats['val'], modality, ranges), sizes, seed)
-    with torch.no_grad(): correct = (head(x).argmax(1) == y).numpy()
-    return dict(correct=correct)
+    return dict(correct=linear_probe_correct(feats, modality, ranges, sizes, seed))
 
 def attention_test_distances(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, variant:str='rotation',
                              cache:Cache|None=None, **overrides)->dict:  # stft_distance, stft_euclidean (N,), best_epoch, train_s
