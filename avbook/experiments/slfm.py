@@ -32,11 +32,11 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'TABLE6_ROWS', 'TABLE6_PAPER_ROWS', 'FIG10_LAMBDAS', 'SLFM_SIMULATOR_ONLY', 'load_split', 'crop_audio',
            'crop_starts', 'pretext_batch', 'pair_rotations_deg', 'angle_ranges', 'make_network', 'encoders',
            'pretext_loss', 'training_batch', 'recipe_version', 'validation_loss', 'fit_pretext', 'train_pretext',
-           'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'method_features',
-           'probe_targets', 'fit_linear_probe', 'Standardize', 'linear_probe_correct', 'probe_predictions', 'table1',
-           'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors', 'sign_fix_batch', 'slfm_result',
-           'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10', 'claim_ratio', 'table1_claims',
-           'table2_claims', 'table6_claims', 'fig10_claims']
+           'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'calibrated_network',
+           'method_features', 'probe_targets', 'fit_linear_probe', 'Standardize', 'linear_probe_correct',
+           'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors',
+           'sign_fix_batch', 'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
+           'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -308,6 +308,11 @@ def recalibrate_batchnorm(method:str, network:nn.Module, ds:SlfmDataset, sizes:d
         pretext_loss(method, network, training_batch(method, ds, locations, sizes, rng), sizes, ranges)
     return precise_batchnorm(network, run_batch, n_batches)
 
+def calibrated_network(method:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, variant:str='rotation', **overrides)->nn.Module:
+    "`pretext_network` of `method` after `recalibrate_batchnorm` on its own training split; eval mode."
+    network = pretext_network(method, scale, seed, device, data_seed, variant, **overrides)
+    return recalibrate_batchnorm(method, network, load_split('train', scale, data_seed, variant, **overrides), SLFM_EXPERIMENT_SIZES[scale], seed=seed)
+
 def method_features(method:str, split:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
                     variant:str='rotation', cache:Cache|None=None, **overrides)->dict:
     "`compute_features` of the trained `method` on `split`, after `recalibrate_batchnorm` on the training split (cached)."
@@ -315,8 +320,7 @@ def method_features(method:str, split:str, scale:str='full', seed:int=0, device=
     params = dict(method=method, split=split, seed=int(seed), data_seed=int(data_seed), sizes={k: sizes[k] for k in PRETEXT_SIZE_KEYS}, variant=variant, overrides=overrides,
                   config=dataclasses.asdict(slfm_config(get_scale(scale).name, variant, **overrides)), precise_bn=PRECISE_BN_BATCHES)
     def make():
-        network = pretext_network(method, scale, seed, device, data_seed, variant, **overrides)
-        recalibrate_batchnorm(method, network, load_split('train', scale, data_seed, variant, **overrides), sizes, seed=seed)
+        network = calibrated_network(method, scale, seed, device, data_seed, variant, **overrides)
         return compute_features(*encoders(method, network), load_split(split, scale, data_seed, variant, **overrides), sizes['stft'], get_device(device))
     return cached('slfm-features', params, make, version=recipe_version(), cache=cache, verbose=False)
 

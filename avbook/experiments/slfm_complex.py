@@ -15,7 +15,7 @@ from ..data.slfm import SlfmDataset, slfm_config, make_rooms, source_bank, binau
 from ..reproduce import Claim, claim_ci_separated
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, DATA_SEED, PAIRS, LAMBDA_GEO,
-                                     TABLE1_ROWS, load_split, pretext_network, encoders, recalibrate_batchnorm, compute_features,
+                                     TABLE1_ROWS, load_split, pretext_network, encoders, calibrated_network, compute_features,
                                      method_features, fit_slfm_heads, head_predictions, slfm_errors, sign_fix_batch, slfm_result,
                                      chance_result, mae_row, table1, recipe_version, claim_ratio)
 
@@ -102,8 +102,7 @@ def transfer_features(method:str,               # pretext method (`PRETEXT_METHO
                   precise_bn=PRECISE_BN_BATCHES, train_config=dataclasses.asdict(slfm_config(name, train_variant)),
                   eval_config=dataclasses.asdict(slfm_config(name, eval_variant)))
     def make():
-        network = pretext_network(method, scale, seed, device, data_seed, train_variant)
-        recalibrate_batchnorm(method, network, load_split('train', scale, data_seed, train_variant), sizes, seed=seed)
+        network = calibrated_network(method, scale, seed, device, data_seed, train_variant)
         return compute_features(*encoders(method, network), load_split(split, scale, data_seed, eval_variant), sizes['stft'], get_device(device))
     return cached('slfm-transfer-features', params, make, version='+'.join([recipe_version(), code_version(transfer_features)]), verbose=False)
 

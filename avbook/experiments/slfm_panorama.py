@@ -22,7 +22,7 @@ from ..models.slfm import slfm_spectrogram, iid_per_frame, prompt_rotation_deg, 
 from ..reproduce import Claim
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, DATA_SEED, load_split, pretext_network, encoders,
-                                     recalibrate_batchnorm, method_features, head_predictions, slfm_errors, recipe_version)
+                                     calibrated_network, method_features, head_predictions, slfm_errors, recipe_version)
 from .slfm_real import trained_slfm_heads
 
 # %% auto #0
@@ -30,9 +30,9 @@ __all__ = ['PANORAMA_PALETTE', 'TRAINING_LIGHT', 'PANORAMA_SIZES', 'PANORAMA_REC
            'TABLE3B_PAPER_ROWS', 'PROMPT_ANGLES_DEG', 'unseen_textures', 'random_lighting', 'panorama_room',
            'render_panorama', 'panorama_coordinates', 'bilinear_sample', 'crop_panorama', 'panorama_pairs',
            'yaw_homography_coordinates', 'align_rotation_deg', 'crop_outline', 'plot_panorama_pair',
-           'alignment_predictions', 'cached_alignment', 'calibrated_network', 'pose_features', 'learned_predictions',
-           'prompt_database', 'prompt_predictions', 'error_columns', 'in_distribution_camera_mae',
-           'table3b_predictions', 'table3b', 'pitch_control', 'overlap_bins', 'table3b_claims']
+           'alignment_predictions', 'cached_alignment', 'pose_features', 'learned_predictions', 'prompt_database',
+           'prompt_predictions', 'error_columns', 'in_distribution_camera_mae', 'table3b_predictions', 'table3b',
+           'pitch_control', 'overlap_bins', 'table3b_claims']
 
 # %% ../../nbs/70_experiments_slfm_panorama.ipynb #98c11184
 PANORAMA_PALETTE = ((0.20, 0.55, 0.60), (0.55, 0.25, 0.60), (0.85, 0.45, 0.15), (0.25, 0.45, 0.75), (0.70, 0.70, 0.20),
@@ -254,11 +254,6 @@ def cached_alignment(scale:str='full', data_seed:int=DATA_SEED,
 LEARNED_ROWS = {'l2r': 'Ours–L2R', 'ours': 'Ours'}
 TABLE3B_ROWS = {'chance': 'Chance (0°)', 'alignment': 'Direct alignment (SIFT stand-in)', 'prompt': 'Ours–Prompt', 'l2r': 'Ours–L2R', 'ours': 'Ours'}
 TABLE3B_PAPER_ROWS = {'Direct alignment (SIFT stand-in)': 'SIFT [54]', 'Ours–Prompt': 'Ours–Prompt', 'Ours–L2R': 'Ours–L2R', 'Ours': 'Ours'}
-
-def calibrated_network(method:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED):
-    "The trained pretext network of `method`, BatchNorm re-estimated on the main training split, in eval mode."
-    network = pretext_network(method, scale, seed, device, data_seed)
-    return recalibrate_batchnorm(method, network, load_split('train', scale, data_seed), SLFM_EXPERIMENT_SIZES[scale], seed=seed)
 
 @torch.no_grad()
 def pose_features(visual_encoder, pairs:dict, device='cpu', batch_size:int=100)->torch.Tensor:  # (N, D)

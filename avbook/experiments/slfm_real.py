@@ -21,7 +21,7 @@ from ..models.slfm import N_ANGLE_BINS
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, HEAD_VARIANTS,
                                      HEAD_RECIPE, DATA_SEED, TABLE2_ROWS, TABLE6_ROWS, PAIRS, TEST_PAIRS, load_split, angle_ranges,
-                                     pretext_network, encoders, recalibrate_batchnorm, compute_features, method_features,
+                                     pretext_network, encoders, calibrated_network, compute_features, method_features,
                                      probe_targets, fit_linear_probe, fit_slfm_heads, sign_fix_batch, head_predictions, slfm_errors,
                                      recipe_version)
 
@@ -175,8 +175,7 @@ def dataset_features(method:str,           # a key of `PRETEXT_METHODS`
                     )->dict:               # `compute_features` output
     "Frozen features of `ds` from the trained `method`, BatchNorm re-estimated on the simulator's training split (uncached)."
     sizes = SLFM_EXPERIMENT_SIZES[scale]
-    network = pretext_network(method, scale, seed, device, data_seed)
-    recalibrate_batchnorm(method, network, load_split('train', scale, data_seed), sizes, seed=seed)
+    network = calibrated_network(method, scale, seed, device, data_seed)
     return compute_features(*encoders(method, network), ds, sizes['stft'], get_device(device))
 
 def real_method_features(method:str, data_root, scale:str='full', seed:int=0, device='auto', split:str='test', data_seed:int=DATA_SEED,
