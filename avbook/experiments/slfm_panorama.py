@@ -286,6 +286,7 @@ def prompt_database(scale:str='full',      # sets the clip length and spectrogra
                     n_prompts:int|None=None, # None: `PANORAMA_SIZES[scale]`
                     data_seed:int=DATA_SEED, # picks the clips (test speakers)
                     prompt_deg:float=0.0,  # prompt direction θ_p, degrees
+                    chunk:int=16,          # clips rendered at once (memory: about 24 MB of waveforms per clip)
                    )->dict:                # spec complex (P, 2, F, T), prompt_deg (P,), database_iid (P, 181, T), database_deg (181,)
     "Anechoic binaural prompts of test-speaker clips at θ_p and, per clip, the IID of the same clip at 181 directions."
     config, stft = slfm_config(get_scale(scale).name), SLFM_EXPERIMENT_SIZES[scale]['stft']
@@ -295,9 +296,12 @@ def prompt_database(scale:str='full',      # sets the clip length and spectrogra
     bank = speech_bank(speakers, int(np.ceil(P / len(speakers))), n / config.sample_rate + 0.05, config.sample_rate, data_seed).audio
     dry = np.asarray(bank)[:P, :n]
     irs = hrir(np.append(PROMPT_ANGLES_DEG, prompt_deg), np.zeros(len(PROMPT_ANGLES_DEG) + 1), config.sample_rate)   # (182, 2, taps)
-    wet = scipy.signal.fftconvolve(dry[:, None, None, :], irs[None], axes=-1)[..., :n]                            # (P, 182, 2, n)
-    spec = slfm_spectrogram(torch.as_tensor(wet, dtype=torch.float32), **stft)
-    return dict(spec=spec[:, -1], prompt_deg=np.full(P, float(prompt_deg)), database_iid=iid_per_frame(spec[:, :-1]),
+    prompts, iids = [], []
+    for start in range(0, P, chunk):   # 182 renderings per clip: (chunk, 182, 2, n) waveforms at a time, not all P at once
+        wet = scipy.signal.fftconvolve(dry[start:start + chunk, None, None, :], irs[None], axes=-1)[..., :n]
+        spec = slfm_spectrogram(torch.as_tensor(wet, dtype=torch.float32), **stft)
+        prompts.append(spec[:, -1]); iids.append(iid_per_frame(spec[:, :-1]))
+    return dict(spec=torch.cat(prompts), prompt_deg=np.full(P, float(prompt_deg)), database_iid=torch.cat(iids),
                 database_deg=torch.as_tensor(PROMPT_ANGLES_DEG, dtype=torch.float32))
 
 def prompt_predictions(pairs:dict,          # `panorama_pairs`
