@@ -5,13 +5,14 @@ Usage (full-scale simulated data, one CPU thread; each run takes minutes):
     python tools/slfm_pose_diagnostic.py scene --steps 1500 --save-trunk /tmp/scene_trunk.pt
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 1200
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 600 --init-trunk /tmp/rotation_trunk.pt
+    python tools/slfm_pose_diagnostic.py pretext --method gt_rotation --steps 3000 --every 500   # when does the U-Net use φ?
 
 `supervised` trains the encoder and a linear head on the signed rotation (an upper bound on what it can learn);
 `scene` trains its trunk on dense scene parsing (semantic classes, normals, log depth) of renders of 200 rooms drawn
 with another seed than the SLfM splits (a stand-in for ImageNet initialization); `pretext` trains a pretext method of
-`avbook.experiments.slfm` and reports, every `--every` steps, the validation MAE (degrees) of a ridge regression of the
-signed rotation from the frozen pose features, and the error of a ridge regression of sin(sound azimuth) from the
-audio features, each next to its chance level.
+`avbook.experiments.slfm` and reports, every `--every` steps, its training and validation pretext losses, the
+validation MAE (degrees) of a ridge regression of the signed rotation from the frozen pose features, and the error of
+a ridge regression of sin(sound azimuth) from the audio features, each next to its chance level.
 """
 import argparse, time
 import numpy as np
@@ -23,7 +24,8 @@ from avbook.sim.scene import Pose, random_room, sample_position, ROOM_KINDS, SEM
 from avbook.sim.render import render, PinholeCamera
 from avbook.models.slfm import VisualPoseEncoder, encoder_input, slfm_spectrogram
 from avbook.experiments.slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, load_split, angle_ranges, make_network, encoders,
-                                     pretext_loss, crop_audio, crop_starts, training_batch, pair_rotations_deg)
+                                     pretext_loss, crop_audio, crop_starts, training_batch, pair_rotations_deg,
+                                     validation_loss)
 
 
 def view_pairs(ds):  # (source images, target images, signed rotation in degrees) of every `PAIRS` pair
@@ -120,7 +122,9 @@ def train_pretext(method, data, sizes, steps, lr, every, init_trunk):
         batch = training_batch(method, train, rng.permutation(len(train.yaw_deg))[:sizes['batch_size']], sizes, rng)
         loss = pretext_loss(method, network.train(), batch, sizes, ranges)
         opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(loss.item())
-        if step % every == 0: print(step, f"pretext loss {np.mean(losses[-every:]):.4f}", probe_report(audio_enc, pose_enc, data, sizes['stft']), flush=True)
+        if step % every == 0:
+            valid = validation_loss(method, network, data['val']['ds'], sizes, ranges, torch.device('cpu')); network.train()
+            print(step, f"pretext loss {np.mean(losses[-every:]):.4f}, validation {valid:.4f}", probe_report(audio_enc, pose_enc, data, sizes['stft']), flush=True)
 
 
 def main():
