@@ -8,18 +8,14 @@ Docs: https://avbook.github.io/avbook/experiments_slfm_baselines.html.md"""
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 from ..core import ParameterError, ScaleTable, cached, code_version, check_choice, get_device, get_scale
 from ..evaluation import angular_error_deg
-from ..sim.render import PinholeCamera, render
-from ..sim.scene import Pose
 from ..data.slfm import slfm_config
 from ..reproduce import Claim
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, DATA_SEED, PAIRS, TEST_PAIRS, TABLE2_ROWS, TABLE2_PAPER_ROWS,
                                      load_split, pair_rotations_deg, recipe_version, slfm_result, mae_row, table2)
-from .slfm_panorama import (panorama_room, yaw_homography_coordinates, bilinear_sample, align_rotation_deg,
-                                              alignment_predictions, prompt_predictions)
+from .slfm_panorama import alignment_predictions, prompt_predictions
 from .slfm_music import MUSIC_PREFIX, music_overrides, table2_music, table2_music_row_map
 
 # %% auto #0
@@ -29,8 +25,8 @@ __all__ = ['BASELINE_SIZES', 'TABLE2_BASELINE_ROWS', 'TABLE2_BASELINE_PAPER_ROWS
 
 # %% ../../nbs/71_experiments_slfm_baselines.ipynb #ccacfa7d
 def scored_camera_pairs(scale:str='full', data_seed:int=DATA_SEED, variant:str='rotation',
-                    **overrides,            # `SlfmConfig` fields of the dataset
-                   )->dict:                 # rgb (N, 2, 3, H, W) uint8, rotation_deg (N,), hfov_deg, pitch_deg
+                        **overrides,            # `SlfmConfig` fields of the dataset
+                       )->dict:                 # rgb (N, 2, 3, H, W) uint8, rotation_deg (N,), hfov_deg, pitch_deg
     "The camera pairs of the test split (view 0, view j for j in `TEST_PAIRS`), location-major as in `slfm_errors`."
     ds, config = load_split('test', scale, data_seed, variant, **overrides), slfm_config(get_scale(scale).name, variant, **overrides)
     rgb, pairs = np.asarray(ds.rgb), [PAIRS[k] for k in TEST_PAIRS]
@@ -52,9 +48,9 @@ def camera_pair_alignment(scale:str='full', data_seed:int=DATA_SEED, variant:str
                   version='+'.join([recipe_version(), code_version(alignment_predictions), code_version(scored_camera_pairs)]), verbose=False)
 
 def camera_pair_prompts(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
-                 n_prompts:int|None=None,   # None: `BASELINE_SIZES[scale]`
-                 num_threads:int|None=1,    # torch CPU threads
-                )->dict:                    # rotation_deg (N,), votes (N, n_prompts) degrees
+                        n_prompts:int|None=None,   # None: `BASELINE_SIZES[scale]`
+                        num_threads:int|None=1,    # torch CPU threads
+                       )->dict:                    # rotation_deg (N,), votes (N, n_prompts) degrees
     "`prompt_predictions` of the trained 3-view binauralizer of model `seed` on `scored_camera_pairs` (cached)."
     name = get_scale(scale).name
     P = BASELINE_SIZES[name]['n_prompts'] if n_prompts is None else int(n_prompts)
@@ -82,8 +78,9 @@ def table2_baselines(scale:str='full', seed:int=0, device='auto', data_seed:int=
             if r == 'l2r':
                 e = slfm_result('l2r', 'ours', scale, seed, device, data_seed, **overrides)
                 out[TABLE2_BASELINE_ROWS[r]] = mae_row(e, n_boot, seed) | dict(sign=e['sign'], best_epoch=e['best_epoch']); continue
-            if truth is None: truth = pair_rotations_deg(load_split('test', scale, data_seed, **overrides).yaw_deg)[:, list(TEST_PAIRS)].ravel()
-            pred = camera_pair_alignment(scale, data_seed, **overrides) if r == 'alignment' else camera_pair_prompts(scale, seed, device, data_seed, num_threads=num_threads)['rotation_deg']
+            if truth is None: truth = scored_camera_pairs(scale, data_seed, **overrides)['rotation_deg']
+            if r == 'alignment': pred = camera_pair_alignment(scale, data_seed, **overrides)
+            else: pred = camera_pair_prompts(scale, seed, device, data_seed, num_threads=num_threads)['rotation_deg']
             errors = dict(camera=np.asarray(angular_error_deg(pred, truth)))
             out[TABLE2_BASELINE_ROWS[r]] = mae_row(errors, n_boot, seed, ('camera',)) | dict(sign=1, best_epoch=-1)
     return pd.DataFrame.from_dict(out, orient='index')
