@@ -49,3 +49,15 @@ def test_real_data_is_refused_clearly():
     from avbook.reproduce import require_simulator
     with pytest.raises(DataError, match=r"slfm table6 runs on the simulator only: its models are trained and scored on the simulated rooms.*slfm table2 \(read by avbook.experiments.slfm_real\)"):
         require_simulator('/nonexistent/hm3d-ss', 'slfm', 'table6', slfm.SLFM_SIMULATOR_ONLY)
+
+
+def test_eval_variant_featurizes_another_split_with_the_same_network(fresh_cache):
+    moved = slfm.method_features('ours', 'test', 'smoke', device='cpu', variant='translation', eval_variant='rotation')
+    rotation_only = slfm.load_split('test', 'smoke')
+    np.testing.assert_allclose(moved['sound_deg'].numpy(), rotation_only.sound_deg, atol=1e-4)   # the rotation-only split's labels
+    own = slfm.method_features('ours', 'test', 'smoke', device='cpu', variant='translation')
+    assert not torch.equal(moved['audio'], own['audio'])                                         # other recordings, same network
+    same = slfm.method_features('ours', 'test', 'smoke', device='cpu', variant='translation', eval_variant='translation')
+    assert torch.equal(same['audio'], own['audio'])
+    scored = slfm.slfm_result('ours', 'ours', 'smoke', device='cpu', variant='translation', test_variant='rotation')
+    assert len(scored['audio']) == len(slfm.chance_result('smoke')['audio'])

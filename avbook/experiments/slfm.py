@@ -314,14 +314,19 @@ def calibrated_network(method:str, scale:str='full', seed:int=0, device='auto', 
     return recalibrate_batchnorm(method, network, load_split('train', scale, data_seed, variant, **overrides), SLFM_EXPERIMENT_SIZES[scale], seed=seed)
 
 def method_features(method:str, split:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
-                    variant:str='rotation', cache:Cache|None=None, **overrides)->dict:
-    "`compute_features` of the trained `method` on `split`, after `recalibrate_batchnorm` on the training split (cached)."
-    sizes = SLFM_EXPERIMENT_SIZES[scale]
+                    variant:str='rotation', # dataset variant the network was trained on
+                    cache:Cache|None=None,
+                    eval_variant:str|None=None, # dataset variant of the featurized split (default: `variant`)
+                    **overrides)->dict:
+    "`compute_features` of the trained `method` on `eval_variant`'s `split`, after `recalibrate_batchnorm` on the training split (cached)."
+    sizes, name = SLFM_EXPERIMENT_SIZES[scale], get_scale(scale).name
     params = dict(method=method, split=split, seed=int(seed), data_seed=int(data_seed), sizes={k: sizes[k] for k in PRETEXT_SIZE_KEYS}, variant=variant, overrides=overrides,
-                  config=dataclasses.asdict(slfm_config(get_scale(scale).name, variant, **overrides)), precise_bn=PRECISE_BN_BATCHES)
+                  config=dataclasses.asdict(slfm_config(name, variant, **overrides)), precise_bn=PRECISE_BN_BATCHES)
+    eval_variant = eval_variant or variant
+    if eval_variant != variant: params |= dict(eval_variant=eval_variant, eval_config=dataclasses.asdict(slfm_config(name, eval_variant, **overrides)))
     def make():
         network = calibrated_network(method, scale, seed, device, data_seed, variant, **overrides)
-        return compute_features(*encoders(method, network), load_split(split, scale, data_seed, variant, **overrides), sizes['stft'], get_device(device))
+        return compute_features(*encoders(method, network), load_split(split, scale, data_seed, eval_variant, **overrides), sizes['stft'], get_device(device))
     return cached('slfm-features', params, make, version=recipe_version(), cache=cache, verbose=False)
 
 # %% ../../nbs/60_experiments_slfm.ipynb #84a962dc
@@ -507,16 +512,20 @@ def slfm_result(method:str='ours',     # pretext method whose frozen features th
                 head_variant:str='ours', # a key of `HEAD_VARIANTS`
                 scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED, variant:str='rotation',
                 lambda_geo:float|None=None, # overrides the variant's weight of L_geo
+                test_variant:str|None=None, # dataset variant of the scored test split (default: `variant`)
                 **overrides,           # `SlfmConfig` fields of the dataset
                )->dict:                # audio, camera (per-item errors, degrees), sign, best_epoch, log
     "Train the SLfM heads of one variant on `method`'s features and score them on the test split."
-    sizes = SLFM_EXPERIMENT_SIZES[scale]
+    sizes, name = SLFM_EXPERIMENT_SIZES[scale], get_scale(scale).name
     options = dict(HEAD_VARIANTS[check_choice('head_variant', head_variant, HEAD_VARIANTS)])
     if lambda_geo is not None: options['lambda_geo'] = float(lambda_geo)
     params = dict(method=method, options=options, seed=int(seed), data_seed=int(data_seed), variant=variant, overrides=overrides, sizes=sizes,
-                  head_recipe=HEAD_RECIPE, precise_bn=PRECISE_BN_BATCHES, config=dataclasses.asdict(slfm_config(get_scale(scale).name, variant, **overrides)))
+                  head_recipe=HEAD_RECIPE, precise_bn=PRECISE_BN_BATCHES, config=dataclasses.asdict(slfm_config(name, variant, **overrides)))
+    test_variant = test_variant or variant
+    if test_variant != variant: params |= dict(test_variant=test_variant, test_config=dataclasses.asdict(slfm_config(name, test_variant, **overrides)))
     def make():
-        feats = {s: method_features(method, s, scale, seed, device, data_seed, variant, **overrides) for s in ('train', 'val', 'test')}
+        feats = {s: method_features(method, s, scale, seed, device, data_seed, variant, eval_variant=test_variant if s == 'test' else None, **overrides)
+                 for s in ('train', 'val', 'test')}
         fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, **options)
         sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
         errors = slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], sign_pred, sign_true)

@@ -6,23 +6,20 @@ Docs: https://avbook.github.io/avbook/experiments_slfm_complex.html.md"""
 
 # %% ../../nbs/68_experiments_slfm_complex.ipynb #33275ab0
 from __future__ import annotations
-import dataclasses
 import numpy as np
 import pandas as pd
-from ..core import cached, code_version, check_choice, get_device, get_scale
+from ..core import cached, check_choice, get_device, get_scale
 from ..sim.hrtf import wrap_azimuth_deg
 from ..data.slfm import SlfmDataset, slfm_config, make_rooms, source_bank, binaural_views, rotation_deg
 from ..reproduce import Claim, claim_ci_separated
 from .sfs import torch_threads
-from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, DATA_SEED, PAIRS, LAMBDA_GEO,
-                                     TABLE1_ROWS, load_split, pretext_network, encoders, calibrated_network, compute_features,
-                                     method_features, fit_slfm_heads, head_predictions, slfm_errors, sign_fix_batch, slfm_result,
-                                     chance_result, mae_row, table1, recipe_version, claim_ratio)
+from .slfm import (SLFM_EXPERIMENT_SIZES, DATA_SEED, PAIRS, LAMBDA_GEO, TABLE1_ROWS, load_split, pretext_network,
+                                     compute_features, method_features, slfm_result, chance_result, mae_row, table1, claim_ratio)
 
 # %% auto #0
-__all__ = ['SCENARIOS', 'REFERENCE_LABEL', 'COMPLEX_LAMBDA_GEO', 'TABLE4_METHODS', 'TABLE4_MODALITIES', 'COMPLEX_HEAD_RECIPE',
-           'scenario_config', 'render_sources_alone', 'fit_source_levels', 'view_geometry', 'transfer_features',
-           'row_label', 'table4', 'table4_claims', 'complex_slfm_errors', 'table5', 'table5_claims']
+__all__ = ['SCENARIOS', 'REFERENCE_LABEL', 'COMPLEX_LAMBDA_GEO', 'TABLE4_METHODS', 'TABLE4_MODALITIES', 'scenario_config',
+           'render_sources_alone', 'fit_source_levels', 'view_geometry', 'transfer_features', 'row_label', 'table4',
+           'table4_claims', 'complex_slfm_errors', 'table5', 'table5_claims']
 
 # %% ../../nbs/68_experiments_slfm_complex.ipynb #503c2049
 SCENARIOS = {
@@ -96,15 +93,7 @@ def transfer_features(method:str,               # pretext method (`PRETEXT_METHO
                       eval_variant:str='rotation',     # dataset variant of the featurized split
                      )->dict:                   # `compute_features` output
     "Frozen features of `eval_variant`'s `split` from `method`'s network trained on `train_variant` (cached)."
-    if train_variant == eval_variant: return method_features(method, split, scale, seed, device, data_seed, train_variant)
-    sizes, name = SLFM_EXPERIMENT_SIZES[scale], get_scale(scale).name
-    params = dict(method=method, split=split, seed=int(seed), data_seed=int(data_seed), sizes={k: sizes[k] for k in PRETEXT_SIZE_KEYS},
-                  precise_bn=PRECISE_BN_BATCHES, train_config=dataclasses.asdict(slfm_config(name, train_variant)),
-                  eval_config=dataclasses.asdict(slfm_config(name, eval_variant)))
-    def make():
-        network = calibrated_network(method, scale, seed, device, data_seed, train_variant)
-        return compute_features(*encoders(method, network), load_split(split, scale, data_seed, eval_variant), sizes['stft'], get_device(device))
-    return cached('slfm-transfer-features', params, make, version='+'.join([recipe_version(), code_version(transfer_features)]), verbose=False)
+    return method_features(method, split, scale, seed, device, data_seed, train_variant, eval_variant=eval_variant)
 
 # %% ../../nbs/68_experiments_slfm_complex.ipynb #0c594612
 def row_label(scenario:str,  # a scenario's label (`SCENARIOS[...]['label']` or `REFERENCE_LABEL`)
@@ -146,27 +135,13 @@ def table4_claims(methods=TABLE4_METHODS['full'],  # the methods of the table
     return claims
 
 # %% ../../nbs/68_experiments_slfm_complex.ipynb #33a884a4
-COMPLEX_HEAD_RECIPE = 1   # bump when `complex_slfm_errors` changes what it produces
-
 def complex_slfm_errors(scenario:str,          # key of `SCENARIOS`
                         scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
                         lambda_geo:float=COMPLEX_LAMBDA_GEO, # weight of L_geo (λ_bin = λ_sym = 1)
                        )->dict:                # audio (n,), camera (n,) per-item errors in degrees; sign; best_epoch
     "SLfM heads trained on a scenario's features and scored on its SLfM test split."
     sc = SCENARIOS[check_choice('scenario', scenario, SCENARIOS)]
-    train_v, test_v = sc['train_variant'], sc['slfm_test_variant']
-    if train_v == test_v: return slfm_result('ours', 'ours', scale, seed, device, data_seed, train_v, lambda_geo=lambda_geo)
-    sizes = SLFM_EXPERIMENT_SIZES[scale]
-    params = dict(scenario=scenario, seed=int(seed), data_seed=int(data_seed), lambda_geo=float(lambda_geo), sizes=sizes, recipe=COMPLEX_HEAD_RECIPE,
-                  train_config=dataclasses.asdict(slfm_config(get_scale(scale).name, train_v)),
-                  test_config=dataclasses.asdict(slfm_config(get_scale(scale).name, test_v)))
-    def make():
-        feats = {s: method_features('ours', s, scale, seed, device, data_seed, train_v) for s in ('train', 'val')}
-        fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, lambda_geo=float(lambda_geo))
-        sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
-        test = transfer_features('ours', 'test', scale, seed, device, data_seed, train_v, test_v)
-        return slfm_errors(head_predictions(fit['heads'], test), test, sign_pred, sign_true) | dict(best_epoch=fit['best_epoch'], log=fit['log'])
-    return cached('slfm-complex-heads', params, make, version='+'.join([recipe_version(), code_version(complex_slfm_errors)]), verbose=False)
+    return slfm_result('ours', 'ours', scale, seed, device, data_seed, sc['train_variant'], lambda_geo=lambda_geo, test_variant=sc['slfm_test_variant'])
 
 # %% ../../nbs/68_experiments_slfm_complex.ipynb #d2639983
 def table5(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
