@@ -18,8 +18,8 @@ from fastcore.basics import patch
 from .core import ParameterError, DataError, check_choice
 
 # %% auto #0
-__all__ = ['PAPERS', 'validate_paper', 'parse_number', 'PaperInfo', 'Column', 'PaperTable', 'paper_data_dir', 'load_paper_file',
-           'list_papers', 'list_tables', 'paper_table', 'all_tables']
+__all__ = ['validate_paper', 'parse_number', 'PaperInfo', 'Column', 'PaperTable', 'paper_data_dir', 'load_paper_file',
+           'list_papers', 'paper_info', 'list_tables', 'paper_table', 'all_tables']
 
 # %% ../nbs/03_papers.ipynb #26432609
 _TOP_KEYS = ('paper', 'title', 'authors', 'venue', 'source_file', 'tables')
@@ -301,26 +301,34 @@ def _load_all(folder:str)->dict:
     key = lambda s: (_ORDER.index(s) if s in _ORDER else len(_ORDER), s)
     return {s: found[s] for s in sorted(found, key=key)}
 
-PAPERS = {slug: info for slug, (info, _) in _load_all(str(paper_data_dir())).items()}
+def _shipped()->dict:
+    "`_load_all` of the shipped folder: read on first use, not at import."
+    return _load_all(str(paper_data_dir()))
 
 # %% ../nbs/03_papers.ipynb #b5941121
 def list_papers()->list:
     "Slugs of the papers whose tables ship with avbook."
-    return list(PAPERS)
+    return list(_shipped())
+
+def paper_info(paper:str, # a slug from `list_papers()`
+              )->PaperInfo:
+    "Title, authors, venue and source file of one paper."
+    check_choice('paper', paper, list_papers())
+    return _shipped()[paper][0]
 
 def list_tables(paper:str, # a slug from `list_papers()`
                )->list:
     "Ids of the tables of `paper`, in printed order."
     check_choice('paper', paper, list_papers())
-    return list(_load_all(str(paper_data_dir()))[paper][1])
+    return list(_shipped()[paper][1])
 
 def paper_table(paper:str,     # a slug from `list_papers()`
                 table_id:str,  # an id from `list_tables(paper)`, e.g. 'table1', 'table2a', 'table8_3'
                )->PaperTable:
     "One reported table of one paper."
     check_choice('table_id', table_id, list_tables(paper))
-    return _load_all(str(paper_data_dir()))[paper][1][table_id]
+    return _shipped()[paper][1][table_id]
 
 def all_tables()->list:
     "Every table of every paper."
-    return [t for p in list_papers() for t in _load_all(str(paper_data_dir()))[p][1].values()]
+    return [t for p in list_papers() for t in _shipped()[p][1].values()]

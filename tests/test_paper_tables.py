@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from avbook.core import DataError
-from avbook.papers import PAPERS, all_tables, list_papers, list_tables, load_paper_file, paper_data_dir, paper_table, validate_paper
+from avbook.papers import paper_info, all_tables, list_papers, list_tables, load_paper_file, paper_data_dir, paper_table, validate_paper
 
 REPO = Path(__file__).resolve().parent.parent
 PAPERS_DIR = REPO.parent/'shared'/'papers'
@@ -90,7 +90,7 @@ def test_printed_numbers_occur_in_paper_text():
     if not PAPERS_DIR.is_dir(): pytest.skip(f"paper texts not found at {PAPERS_DIR}: cannot check the transcriptions")
     mismatches, unverifiable, checked = [], [], 0
     for t in all_tables():
-        source = PAPERS_DIR/PAPERS[t.paper].source_file
+        source = PAPERS_DIR/paper_info(t.paper).source_file
         if not source.is_file():
             mismatches.append(f"{t.paper}: source file {source.name} not found"); continue
         text = _normalize_text(source.read_text(encoding='utf-8'))
@@ -127,7 +127,7 @@ def test_each_row_printed_together():
     if not PAPERS_DIR.is_dir(): pytest.skip(f"paper texts not found at {PAPERS_DIR}: cannot check the transcriptions")
     apart = []
     for t in all_tables():
-        source = PAPERS_DIR/PAPERS[t.paper].source_file
+        source = PAPERS_DIR/paper_info(t.paper).source_file
         if not source.is_file(): continue
         lines = _normalize_text(source.read_text(encoding='utf-8')).splitlines()
         for row in t.rows:
