@@ -596,11 +596,12 @@ def mean_ci_columns(name:str,          # column name of the mean
                     values,            # (n,) per-item values
                     n_resamples:int=1000, seed:int=0,
                     factor:float=1.0,  # multiplies the values first (100: fractions to %)
+                    statistic:Callable=np.mean, # the summary (np.median for a median column)
                    )->dict:            # {name, name_lo, name_hi, name_n}; NaN bounds and n = 0 for no items
-    "Mean of `values` with its 95 % percentile-bootstrap interval, as the table columns `name`, `name_lo`, `name_hi`, `name_n`."
+    "Mean (or `statistic`) of `values` with its 95 % percentile-bootstrap interval, as the table columns `name`, `name_lo`, `name_hi`, `name_n`."
     v = np.asarray(values, dtype=np.float64) * factor
     if len(v) == 0: return {name: np.nan, f"{name}_lo": np.nan, f"{name}_hi": np.nan, f"{name}_n": 0}
-    ci = bootstrap_ci(v, np.mean, n_resamples, seed)
+    ci = bootstrap_ci(v, statistic, n_resamples, seed)
     return {name: ci['estimate'], f"{name}_lo": ci['low'], f"{name}_hi": ci['high'], f"{name}_n": len(v)}
 
 # %% ../nbs/02_evaluation.ipynb #df815c33

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import scipy.signal
 import torch
 from ..core import ParameterError, ScaleTable, cached, code_version, check_choice, get_device, get_scale, item_rng
-from ..evaluation import angular_error_deg, bootstrap_ci, rotation_sign_correction
+from ..evaluation import angular_error_deg, mean_ci_columns, rotation_sign_correction
 from ..sim.scene import Pose, Room, Texture, random_room, sample_position, rotation, WALL_FACES
 from ..sim.render import PinholeCamera, EquirectCamera, camera_rays, render
 from ..sim.hrtf import hrir
@@ -329,10 +329,8 @@ def prompt_predictions(pairs:dict,          # `panorama_pairs`
 def error_columns(errors, n_boot:int=1000, seed:int=0)->dict:
     "Mean and median absolute error with 95 % bootstrap intervals, share within 5°, and n."
     e = np.asarray(errors, np.float64)
-    mean, med = bootstrap_ci(e, np.mean, n_boot, seed), bootstrap_ci(e, np.median, n_boot, seed)
-    return dict(rot_err_mean_deg=mean['estimate'], rot_err_mean_deg_lo=mean['low'], rot_err_mean_deg_hi=mean['high'],
-                rot_err_median_deg=med['estimate'], rot_err_median_deg_lo=med['low'], rot_err_median_deg_hi=med['high'],
-                within_5deg_pct=100 * float(np.mean(e < 5)), n_pairs=len(e))
+    cols = mean_ci_columns('rot_err_mean_deg', e, n_boot, seed) | mean_ci_columns('rot_err_median_deg', e, n_boot, seed, statistic=np.median)
+    return {k: v for k, v in cols.items() if not k.endswith('_n')} | dict(within_5deg_pct=100 * float(np.mean(e < 5)), n_pairs=len(e))
 
 def in_distribution_camera_mae(method:str, scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED)->float:  # degrees
     "Mean camera error of `method`'s SLfM head on the main simulated test split (training pitch, training textures)."
