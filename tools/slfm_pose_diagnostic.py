@@ -6,6 +6,7 @@ Usage (full-scale simulated data, one CPU thread; each run takes minutes):
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 1200
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 600 --init-trunk /tmp/rotation_trunk.pt
     python tools/slfm_pose_diagnostic.py pretext --method gt_rotation --steps 3000 --every 500   # when does the U-Net use φ?
+    python tools/slfm_pose_diagnostic.py pretext --method ours --steps 3000 --locations-per-room 200   # 10x the locations
 
 `supervised` trains the encoder and a linear head on the signed rotation (an upper bound on what it can learn);
 `scene` trains its trunk on dense scene parsing (semantic classes, normals, log depth) of renders of 200 rooms drawn
@@ -28,9 +29,12 @@ from avbook.experiments.slfm import (SLFM_EXPERIMENT_SIZES, PAIRS, load_split, a
                                      validation_loss)
 
 
-def view_pairs(ds):  # (source images, target images, signed rotation in degrees) of every `PAIRS` pair
+def view_pairs(ds):  # (source images, target images (uint8), signed rotation in degrees) of every `PAIRS` pair
     src, tgt = zip(*[(ds.rgb[:, i], ds.rgb[:, j]) for i, j in PAIRS])
-    return torch.cat(src).float() / 255, torch.cat(tgt).float() / 255, pair_rotations_deg(ds.yaw_deg).T.ravel()
+    return torch.cat(src), torch.cat(tgt), pair_rotations_deg(ds.yaw_deg).T.ravel()
+
+
+def unit(images): return images.float() / 255   # uint8 images to [0, 1] floats, one batch at a time
 
 
 def ridge_mae(x_train, y_train, x_valid, y_valid, penalty=1.0):  # validation MAE of a standardized ridge regression
@@ -43,7 +47,7 @@ def ridge_mae(x_train, y_train, x_valid, y_valid, penalty=1.0):  # validation MA
 @torch.no_grad()
 def pose_features(encoder, pairs, batch=256):  # batch statistics (train mode), as a precise-BN pass would give
     encoder.train(); s, t, _ = pairs
-    return torch.cat([encoder(s[k:k + batch], t[k:k + batch]) for k in range(0, len(s), batch)]).numpy()
+    return torch.cat([encoder(unit(s[k:k + batch]), unit(t[k:k + batch])) for k in range(0, len(s), batch)]).numpy()
 
 
 @torch.no_grad()
@@ -73,7 +77,7 @@ def train_supervised(encoder, data, steps, lr, every):
     opt = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr, weight_decay=0.01)
     for step in range(1, steps + 1):
         idx = torch.randint(0, len(rot), (32,), generator=g)
-        loss = F.smooth_l1_loss(head(encoder(s[idx], t[idx]))[:, 0] * 60, rot[idx], beta=5.0)
+        loss = F.smooth_l1_loss(head(encoder(unit(s[idx]), unit(t[idx])))[:, 0] * 60, rot[idx], beta=5.0)
         opt.zero_grad(); loss.backward(); opt.step()
         if step % every == 0: print(step, f"loss {loss.item():.2f}", probe_report(None, encoder, data, None), flush=True)
 
@@ -135,10 +139,13 @@ def main():
     p.add_argument('--every', type=int, default=250, help='steps between probe reports')
     p.add_argument('--init-trunk', default=None, help='state dict of the visual trunk to start from')
     p.add_argument('--save-trunk', default=None, help='where to save the trained visual trunk')
+    p.add_argument('--locations-per-room', type=int, default=None, help="4-view locations per room (default: the full scale's)")
     args = p.parse_args()
     torch.set_num_threads(1); torch.manual_seed(0)
     sizes = SLFM_EXPERIMENT_SIZES['full']
-    data = {s: dict(ds=(ds := load_split(s, 'full')), pairs=view_pairs(ds)) for s in ('train', 'val')}
+    overrides = {} if args.locations_per_room is None else dict(locations_per_room=args.locations_per_room)
+    data = {s: dict(ds=(ds := load_split(s, 'full', **overrides)), pairs=view_pairs(ds)) for s in ('train', 'val')}
+    print('training locations', len(data['train']['ds'].yaw_deg), flush=True)
     image_hw = data['train']['ds'].config.image_hw
     encoder = VisualPoseEncoder(image_hw, sizes['width_multiplier'], sizes['feature_dim'])
     t0 = time.time()
