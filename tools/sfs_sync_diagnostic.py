@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from avbook.core import item_seed
-from avbook.evaluation import average_precision
+from avbook.evaluation import average_precision, binary_accuracy
 from avbook.models.sfs import AVSyncNet
 from avbook.experiments.sfs_probes import (AVSyncExamples, motion_split, pretext_network, probe_sizes, fit_epochs, pretext_scores,
                                            sync_examples)
@@ -46,7 +46,7 @@ def oracle(splits, examples_per_video, seed):
     p = HistGradientBoostingClassifier(max_iter=300, random_state=0).fit(x, y).predict_proba(xt)[:, 1]
     far = (splits['test'].distance_m[test[:, 0], test[:, 1]] >= 0.5) & (splits['test'].distance_m[test[:, 0], test[:, 2]] >= 0.5)
     print(f"oracle sync (audio levels + true distance): test AP {100 * average_precision(p, yt):.1f} %, accuracy "
-          f"{100 * np.mean((p > 0.5) == yt):.1f} %; {100 * far.float().mean():.0f} % of test examples pair two frames beyond 0.5 m")
+          f"{100 * binary_accuracy(p, yt):.1f} %; {100 * far.float().mean():.0f} % of test examples pair two frames beyond 0.5 m")
     a, at = x[y == 1], xt[yt == 1]                       # aligned: the levels belong to the frame's distance
     near, near_t = a[:, 64] < 0.5, at[:, 64] < 0.5
     p = HistGradientBoostingClassifier(max_iter=300, random_state=0).fit(a[:, :64], near).predict_proba(at[:, :64])[:, 1]
@@ -79,14 +79,14 @@ def main():
     if args.fusion == 'concat': model = AVSyncNet(model.audio_encoder, model.image_encoder)
     train = lambda epoch: AVSyncExamples(splits['train'], True, args.examples_per_video, item_seed(seed, 'sfs-pretext-epoch', epoch) % 2**31)
     valid, test = (AVSyncExamples(splits[s], False, sizes['pretext_valid_per_video' if s == 'val' else 'eval_pairs_per_video'], 0) for s in ('val', 'test'))
-    accuracy = lambda logits, targets: float(((logits > 0) == (targets > 0.5)).mean())
+    accuracy = lambda logits, targets: binary_accuracy(logits, targets, threshold=0.0)   # on logits
     t0 = time.time()
     out = fit_epochs(model, train, valid, F.binary_cross_entropy_with_logits, accuracy, args.epochs, sizes['pretext_batch_size'],
                      args.lr or sizes['pretext_lr'], sizes['wd'], seed, 'cpu', progress=True)
     model.load_state_dict(out['state'])
     scores, labels = pretext_scores('av_sync', model, test, torch.device('cpu'))
     print(f"best epoch {out['best_epoch']}: test AP {100 * average_precision(scores, labels):.1f} %, "
-          f"accuracy {100 * np.mean((scores > 0.5) == (labels > 0.5)):.1f} % ({len(labels)} examples), {time.time() - t0:.0f} s")
+          f"accuracy {100 * binary_accuracy(scores, labels):.1f} % ({len(labels)} examples), {time.time() - t0:.0f} s")
 
 
 if __name__ == '__main__': main()
