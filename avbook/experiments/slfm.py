@@ -15,7 +15,7 @@ from torch import nn
 from ..core import (ParameterError, DataError, ScaleTable, Cache, cached, code_version, check_choice,
                          get_device, get_scale, item_rng, seed_everything)
 from ..audio import complex_to_real_imag
-from ..data.slfm import build_slfm_dataset, slfm_config, SlfmDataset, rotation_deg
+from ..data.slfm import build_slfm_dataset, slfm_config, SlfmConfig, SlfmDataset, rotation_deg
 from ..models.slfm import (SLFM_CPU_STFT, slfm_spectrogram, encoder_input, swap_ears, pretext_pair, make_pretext_model,
                                 AVSANet, RotNCENet, BinauralEncoder, VisualPoseEncoder, AngleHead, ProbeNet, N_ANGLE_BINS,
                                 SOUND_MAX_RAD, ROTATION_MAX_RAD, sound_angle_bin, rotation_bin)
@@ -35,7 +35,8 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'calibrated_network',
            'method_features', 'probe_targets', 'fit_linear_probe', 'Standardize', 'linear_probe_correct',
            'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors',
-           'sign_fix_batch', 'slfm_result', 'chance_result', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
+           'sign_fix_batch', 'heads_errors', 'slfm_result', 'chance_result', 'synthetic_view_angles',
+           'angle_code_features', 'known_answer_errors', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
            'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
@@ -46,7 +47,7 @@ SLFM_EXPERIMENT_SIZES = ScaleTable(
                wd=0.01, probe_epochs=20, probe_lr=1e-2, head_epochs=30, head_batch_size=32, head_lr=1e-3, head_hidden=64,
                sign_fix_pairs=12, n_bootstrap=100, temperature=0.07, rotnce_max_rotation_deg=5.0),
     full=dict(width_multiplier=0.25, feature_dim=128, n_levels=4, stft=SLFM_CPU_STFT, pretext_epochs=6, batch_size=32, lr=1e-3,
-              wd=0.01, probe_epochs=100, probe_lr=1e-2, head_epochs=30, head_batch_size=128, head_lr=1e-3, head_hidden=64,
+              wd=0.01, probe_epochs=100, probe_lr=1e-2, head_epochs=100, head_batch_size=128, head_lr=1e-3, head_hidden=64,
               sign_fix_pairs=12, n_bootstrap=1000, temperature=0.07, rotnce_max_rotation_deg=5.0),
     paper=dict(width_multiplier=1.0, feature_dim=512, n_levels=5, stft=PAPER_STFT, pretext_epochs=500, batch_size=96, lr=1e-4,
                wd=0.01, probe_epochs=100, probe_lr=1e-3, head_epochs=20, head_batch_size=96, head_lr=1e-4, head_hidden=256,
@@ -451,9 +452,11 @@ def fit_slfm_heads(train:dict,        # `compute_features` of the training split
                    valid:dict,        # of the validation split
                    sizes:dict,        # `SLFM_EXPERIMENT_SIZES[scale]`
                    seed:int,          # head initialization and shuffling
+                   select:str='score',# 'score': the epoch with the best label-free validation score (official code); 'last': the last epoch
                    **options,         # lambda_geo/lambda_bin/lambda_sym, reflection_invariant, gt_rotation, front_only, supervised
                   )->dict:            # state, best_epoch, best_score, log
     "Train the sound and rotation heads on frozen features; keep the epoch with the best label-free validation score."
+    check_choice('select', select, ('score', 'last'))
     seed_everything(seed)
     a, p = train['audio'].flatten(0, 1), train['pose'].flatten(0, 1)   # inputs standardized with training statistics
     heads = nn.ModuleDict(dict(sound=nn.Sequential(Standardize(a.mean(0), a.std(0) + 1e-6), AngleHead(a.shape[-1], sizes['head_hidden'], SOUND_MAX_RAD)),
@@ -473,7 +476,7 @@ def fit_slfm_heads(train:dict,        # `compute_features` of the training split
             heads.eval(); v = {k: float(x) for k, x in _head_losses(heads, valid, vn, vp, options).items()}
         score = -v['loss'] if options.get('supervised') else slfm_validation_score(v)
         best['log'].append(dict(epoch=epoch, **v, score=score))
-        if score > best['best_score']: best.update(best_score=score, best_epoch=epoch, state={k: t.clone() for k, t in heads.state_dict().items()})
+        if score > best['best_score'] or (select == 'last' and epoch == sizes['head_epochs'] - 1): best.update(best_score=score, best_epoch=epoch, state={k: t.clone() for k, t in heads.state_dict().items()})
     heads.load_state_dict(best['state'])
     return best | dict(heads=heads)
 
@@ -507,6 +510,19 @@ def sign_fix_batch(heads:nn.ModuleDict, valid:dict, n_pairs:int=12)->tuple:  # (
     pred = head_predictions(heads, valid)['rotation_deg'][:, list(TEST_PAIRS)].ravel()[:n_pairs]
     return pred, valid['rotation_deg'].numpy()[:, list(TEST_PAIRS)].ravel()[:n_pairs]
 
+# %% ../../nbs/60_experiments_slfm.ipynb #5f7b59c3
+def heads_errors(feats:dict,          # split -> features ('train', 'val', 'test')
+                 sizes:dict,          # `SLFM_EXPERIMENT_SIZES[scale]`
+                 seed:int,
+                 select:str='score',  # `fit_slfm_heads`' epoch choice
+                 **options,           # a `HEAD_VARIANTS` entry
+                )->dict:              # audio, camera (per-item test errors, degrees), sign, best_epoch, log
+    "Fit the heads on the training features, fix the sign on the validation pairs and score the test features."
+    fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, select, **options)
+    sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
+    return slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], sign_pred, sign_true) | dict(best_epoch=fit['best_epoch'], log=fit['log'])
+
+
 # %% ../../nbs/60_experiments_slfm.ipynb #39bce9a6
 def slfm_result(method:str='ours',     # pretext method whose frozen features the heads use
                 head_variant:str='ours', # a key of `HEAD_VARIANTS`
@@ -526,10 +542,7 @@ def slfm_result(method:str='ours',     # pretext method whose frozen features th
     def make():
         feats = {s: method_features(method, s, scale, seed, device, data_seed, variant, eval_variant=test_variant if s == 'test' else None, **overrides)
                  for s in ('train', 'val', 'test')}
-        fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, **options)
-        sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
-        errors = slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], sign_pred, sign_true)
-        return errors | dict(best_epoch=fit['best_epoch'], log=fit['log'])
+        return heads_errors(feats, sizes, seed, **options)
     return cached('slfm-heads', params, make, version=recipe_version(), verbose=False)
 
 def chance_result(scale:str='full', data_seed:int=DATA_SEED, variant:str='rotation', **overrides)->dict:
@@ -537,6 +550,56 @@ def chance_result(scale:str='full', data_seed:int=DATA_SEED, variant:str='rotati
     ds = load_split('test', scale, data_seed, variant, **overrides)
     rotation = pair_rotations_deg(ds.yaw_deg)
     return slfm_errors(None, dict(sound_deg=torch.tensor(ds.sound_deg), rotation_deg=torch.tensor(rotation)))
+
+# %% ../../nbs/60_experiments_slfm.ipynb #34e3ac8a
+def synthetic_view_angles(n_locations:int,       # locations
+                          rng:np.random.Generator,# explicit generator
+                          turn_deg:tuple,        # [low, high) |rotation| of views 1-3 from view 0, degrees (`SlfmConfig.rotation_deg`)
+                         )->dict:                # sound_deg (N, 4), rotation_deg (N, len(PAIRS)), yaw_deg (N, 4)
+    "Random four-view layouts: view 0 at yaw 0, the others turned by `turn_deg` either way, one source at a uniform azimuth."
+    if n_locations < 1: raise ParameterError(f"n_locations={n_locations} must be >= 1")
+    turn = rng.uniform(*turn_deg, (n_locations, 3)) * rng.choice((-1.0, 1.0), (n_locations, 3))
+    yaw = np.concatenate([np.zeros((n_locations, 1)), turn], 1)
+    source_deg = rng.uniform(-180.0, 180.0, (n_locations, 1))
+    return dict(sound_deg=rotation_deg(yaw, source_deg), rotation_deg=pair_rotations_deg(yaw), yaw_deg=yaw)
+
+def angle_code_features(n_locations:tuple,  # (train, val, test) locations
+                        noise:float,        # Gaussian noise per dimension, in units of the code's standard deviation
+                        seed:int=0,         # layouts, codes and noise
+                        feature_dim:int=128,# D
+                        turn_deg:tuple=SlfmConfig.rotation_deg, # |rotation| of views 1-3 from view 0, degrees
+                       )->dict:             # split -> `compute_features`-like dict (audio, audio_swapped, pose, bin_label, sound_deg, rotation_deg)
+    "Known-answer features: one fixed random linear code of (cos, sin) of each true angle, plus noise; ideal left/right labels."
+    if not noise >= 0: raise ParameterError(f"noise={noise} must be >= 0 (units of the code's standard deviation)")
+    code_rng = item_rng(seed, 'slfm-known-answer-codes')
+    codes = {k: code_rng.standard_normal((2, feature_dim)) for k in ('audio', 'pose')}   # each feature has unit variance
+    out = {}
+    for split, n in zip(('train', 'val', 'test'), n_locations):
+        rng = item_rng(seed, 'slfm-known-answer', split)
+        angles = synthetic_view_angles(n, rng, turn_deg)
+        def code(deg, kind):
+            r = np.deg2rad(deg)[..., None]
+            x = np.cos(r) * codes[kind][0] + np.sin(r) * codes[kind][1]
+            return torch.tensor(x + noise * rng.standard_normal(x.shape), dtype=torch.float32)
+        sound = angles['sound_deg']
+        out[split] = dict(audio=code(sound, 'audio'), audio_swapped=code(-sound, 'audio'), pose=code(angles['rotation_deg'], 'pose'),
+                          bin_label=torch.tensor(sound > 0, dtype=torch.float32), sound_deg=torch.tensor(sound, dtype=torch.float32),
+                          rotation_deg=torch.tensor(angles['rotation_deg'], dtype=torch.float32))
+    return out
+
+# %% ../../nbs/60_experiments_slfm.ipynb #70c028a4
+def known_answer_errors(noise:float,            # see `angle_code_features`
+                        head_variant:str='ours',# a key of `HEAD_VARIANTS`
+                        scale:str='full',       # the sizes and the number of locations of each split
+                        seed:int=0,
+                        select:str='score',     # `fit_slfm_heads`' epoch choice
+                       )->dict:                 # `heads_errors` plus chance (constant-0° errors)
+    "The head stage of `head_variant` on `angle_code_features` with the scale's split sizes, scored as `slfm_result` scores it."
+    options = HEAD_VARIANTS[check_choice('head_variant', head_variant, HEAD_VARIANTS)]
+    config = slfm_config(get_scale(scale).name)
+    feats = angle_code_features(tuple(r * config.locations_per_room for r in config.rooms), noise, seed, SLFM_EXPERIMENT_SIZES[scale]['feature_dim'],
+                                config.rotation_deg)
+    return heads_errors(feats, SLFM_EXPERIMENT_SIZES[scale], seed, select, **options) | dict(chance=slfm_errors(None, feats['test']))
 
 # %% ../../nbs/60_experiments_slfm.ipynb #fe573fc1
 TABLE2_ROWS = {'chance': 'Chance', 'no_reflect': 'Ours w/o Reflect', 'ours': 'Ours', 'front': 'Ours–Front', 'gt_rotation': 'Ours–GTRot',
