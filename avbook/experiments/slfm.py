@@ -455,7 +455,7 @@ def fit_slfm_heads(train:dict,        # `compute_features` of the training split
                    select:str='score',# 'score': the epoch with the best label-free validation score (official code); 'last': the last epoch
                    **options,         # lambda_geo/lambda_bin/lambda_sym, reflection_invariant, gt_rotation, front_only, supervised
                   )->dict:            # state, best_epoch, best_score, log
-    "Train the sound and rotation heads on frozen features; keep the epoch with the best label-free validation score."
+    "Train the sound and rotation heads on frozen features; keep the epoch chosen by `select`."
     check_choice('select', select, ('score', 'last'))
     seed_everything(seed)
     a, p = train['audio'].flatten(0, 1), train['pose'].flatten(0, 1)   # inputs standardized with training statistics
@@ -522,7 +522,6 @@ def heads_errors(feats:dict,          # split -> features ('train', 'val', 'test
     sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
     return slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], sign_pred, sign_true) | dict(best_epoch=fit['best_epoch'], log=fit['log'])
 
-
 # %% ../../nbs/60_experiments_slfm.ipynb #39bce9a6
 def slfm_result(method:str='ours',     # pretext method whose frozen features the heads use
                 head_variant:str='ours', # a key of `HEAD_VARIANTS`
@@ -563,6 +562,12 @@ def synthetic_view_angles(n_locations:int,       # locations
     source_deg = rng.uniform(-180.0, 180.0, (n_locations, 1))
     return dict(sound_deg=rotation_deg(yaw, source_deg), rotation_deg=pair_rotations_deg(yaw), yaw_deg=yaw)
 
+def _angle_code(angle_deg:np.ndarray, code:np.ndarray, noise:float, rng:np.random.Generator)->torch.Tensor:  # (..., D)
+    "cos θ · code[0] + sin θ · code[1], plus `noise` times standard normal noise."
+    r = np.deg2rad(angle_deg)[..., None]
+    x = np.cos(r) * code[0] + np.sin(r) * code[1]
+    return torch.tensor(x + noise * rng.standard_normal(x.shape), dtype=torch.float32)
+
 def angle_code_features(n_locations:tuple,  # (train, val, test) locations
                         noise:float,        # Gaussian noise per dimension, in units of the code's standard deviation
                         seed:int=0,         # layouts, codes and noise
@@ -577,12 +582,9 @@ def angle_code_features(n_locations:tuple,  # (train, val, test) locations
     for split, n in zip(('train', 'val', 'test'), n_locations):
         rng = item_rng(seed, 'slfm-known-answer', split)
         angles = synthetic_view_angles(n, rng, turn_deg)
-        def code(deg, kind):
-            r = np.deg2rad(deg)[..., None]
-            x = np.cos(r) * codes[kind][0] + np.sin(r) * codes[kind][1]
-            return torch.tensor(x + noise * rng.standard_normal(x.shape), dtype=torch.float32)
         sound = angles['sound_deg']
-        out[split] = dict(audio=code(sound, 'audio'), audio_swapped=code(-sound, 'audio'), pose=code(angles['rotation_deg'], 'pose'),
+        out[split] = dict(audio=_angle_code(sound, codes['audio'], noise, rng), audio_swapped=_angle_code(-sound, codes['audio'], noise, rng),
+                          pose=_angle_code(angles['rotation_deg'], codes['pose'], noise, rng),
                           bin_label=torch.tensor(sound > 0, dtype=torch.float32), sound_deg=torch.tensor(sound, dtype=torch.float32),
                           rotation_deg=torch.tensor(angles['rotation_deg'], dtype=torch.float32))
     return out
