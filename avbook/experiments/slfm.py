@@ -476,7 +476,7 @@ def fit_slfm_heads(train:dict,        # `compute_features` of the training split
             heads.eval(); v = {k: float(x) for k, x in _head_losses(heads, valid, vn, vp, options).items()}
         score = -v['loss'] if options.get('supervised') else slfm_validation_score(v)
         best['log'].append(dict(epoch=epoch, **v, score=score))
-        if score > best['best_score'] or (select == 'last' and epoch == sizes['head_epochs'] - 1): best.update(best_score=score, best_epoch=epoch, state={k: t.clone() for k, t in heads.state_dict().items()})
+        if (epoch == sizes['head_epochs'] - 1) if select == 'last' else score > best['best_score']: best.update(best_score=score, best_epoch=epoch, state={k: t.clone() for k, t in heads.state_dict().items()})
     heads.load_state_dict(best['state'])
     return best | dict(heads=heads)
 
