@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from fastai.optimizer import Adam
-from fastai.metrics import AccumMetric
+from fastai.metrics import AccumMetric, AvgMetric
 from ..core import (ParameterError, DataError, ScaleTable, Cache, cached, cache_key, code_version, check_choice,
                          get_device, get_scale, item_rng, seed_everything)
 from ..data.sfs import SfsView, SfsDataset, build_sfs_dataset, sfs_config, obstacle_dataset, relative_order_pairs, absolute_depth_dataset
@@ -138,18 +138,25 @@ def _valid_ap(scores, labels)->float: return ap_percent(scores, labels)   # fast
 
 def fit_task_model(model, views:dict, loss_func, sizes:dict, seed:int, device, run_dir:Path, epochs:int,
                    monitor:str='valid_ap', # 'valid_ap' (binary tasks: highest AP) or 'valid_loss' (lowest loss)
-                  )->dict:                 # state, best_epoch, best_valid (the monitored value), log_csv
-    "Train `model` on `views['train']` and keep the epoch that is best on `views['valid']` by `monitor`."
+                   also_keep:tuple=(),     # further validation losses `f(outputs, targets)` (lower is better): the best epoch of each is kept too
+                  )->dict:                 # state, best_epoch, best_valid (the monitored value), log_csv; kept: f.__name__ -> state, epoch, value
+    "Train `model` on `views['train']` and keep the epoch that is best on `views['valid']` by `monitor` (and by each of `also_keep`)."
     check_choice('monitor', monitor, ('valid_ap', 'valid_loss'))
+    names = [f.__name__ for f in also_keep]
+    if len(set(names)) != len(names) or {'valid_ap', 'valid_loss'} & set(names): raise ParameterError(f"also_keep names {names} must be distinct and not 'valid_ap' or 'valid_loss'")
     seed_everything(seed)
     dls = make_dataloaders(views['train'], views['valid'], sizes['batch_size'], seed, device=device)
     metrics = [AccumMetric(_valid_ap, activation='sigmoid', to_np=True, name='valid_ap')] if monitor == 'valid_ap' else []
-    learn = make_learner(dls, model, loss_func, run_dir, metrics=metrics, opt_func=Adam, wd=sizes['wd'],
-                         run_config=dict(seed=seed, epochs=epochs, monitor=monitor), show_progress=False)
+    learn = make_learner(dls, model, loss_func, run_dir, metrics=metrics + [AvgMetric(f) for f in also_keep], opt_func=Adam, wd=sizes['wd'],
+                         run_config=dict(seed=seed, epochs=epochs, monitor=monitor, also_keep=names), show_progress=False)
     learn.add_cb(KeepBestValid(run_dir/'best.pth', monitor, higher_is_better=monitor == 'valid_ap'))
+    for name in names: learn.add_cb(KeepBestValid(run_dir/f"best_{name}.pth", name))
     fit_resumable(learn, epochs, sizes['lr'])
-    best = torch.load(run_dir/'best.pth', weights_only=False)
-    return dict(state=best['state'], best_epoch=int(best['epoch']), best_valid=best['value'], log_csv=(run_dir/'log.csv').read_text())
+    best, kept = torch.load(run_dir/'best.pth', weights_only=False), {}
+    for name in names:
+        b = torch.load(run_dir/f"best_{name}.pth", weights_only=False)
+        kept[name] = dict(state=b['state'], epoch=int(b['epoch']), value=b['value'])
+    return dict(state=best['state'], best_epoch=int(best['epoch']), best_valid=best['value'], log_csv=(run_dir/'log.csv').read_text(), kept=kept)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #575ff70a
 def pretrain_image_encoder(scale:str='full',   # 'smoke', 'full' or 'paper'

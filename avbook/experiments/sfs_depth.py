@@ -37,7 +37,7 @@ DEPTH_MODALITIES = ('audio', 'image', 'image_pretrained')  # trained rows
 DEPTH_ROWS = DEPTH_MODALITIES + ('no_input', 'chance')     # every row of both tables
 DEPTH_SIZES = ScaleTable(smoke=dict(epochs=1), full=dict(epochs=6), paper=dict(epochs=100))   # overrides of Table 1's sizes
 REFERENCE_MIN_GAP_S = 1.0                                  # a reference clip starts at least this far from its query, s (no shared audio)
-DEPTH_RECIPE = 1                                           # bump when `train_depth_model` changes what it produces
+DEPTH_RECIPE = 2                                           # bump when `train_depth_model` changes what it produces
 ABSOLUTE_DEPTH_BATCH = dict(smoke=dict(audio=16, image=16), full=dict(audio=64, image=16),
                             paper=dict(audio=256, image=256))   # batch size of the single-clip and conditional models, per input
 
@@ -143,8 +143,11 @@ class JointDepthLoss:
                  target:torch.Tensor,              # (batch,) log ratio or depth in metres
                 )->torch.Tensor:                   # scalar
         if outputs.ndim != 2 or outputs.shape[1] != 1 + len(self.centers): raise ParameterError(f"outputs has shape {tuple(outputs.shape)}; expected (batch, {1 + len(self.centers)})")
-        target = target.to(outputs.dtype)
-        return l1_loss(outputs[:, 0], self.regression_target(target)) + class_loss(outputs[:, 1:], to_bin(target, self.centers))
+        return self.regression_loss(outputs, target) + self.bin_loss(outputs, target)
+    def regression_loss(self, outputs:torch.Tensor, target:torch.Tensor)->torch.Tensor:  # L1 of column 0 (also a validation metric)
+        return l1_loss(outputs[:, 0], self.regression_target(target.to(outputs.dtype)))
+    def bin_loss(self, outputs:torch.Tensor, target:torch.Tensor)->torch.Tensor:  # cross-entropy of columns 1..K (also a validation metric)
+        return class_loss(outputs[:, 1:], to_bin(target, self.centers))
 
 def depth_loss(setting:str, centers, depth_max_m:float)->JointDepthLoss:  # the loss of `setting`'s models
     "The joint loss of a Table 2 (`'ratio'`) or Table 3 model."
@@ -174,8 +177,8 @@ def train_depth_model(setting:str,        # 'ratio', 'single' or 'conditional'
                       device='auto',      # 'auto', 'cpu' or 'cuda'
                       data_seed:int=0,    # seed of the simulated recordings
                       cache:Cache|None=None,
-                     )->dict:             # state (CPU state dict), best_epoch, best_valid (validation loss), log_csv
-    "Train (or load from the cache) the Table 2/3 network of `setting` and `modality`."
+                     )->dict:             # state, best_epoch, best_valid (joint validation loss), log_csv; kept: 'regression_loss', 'bin_loss' -> state, epoch, value
+    "Train (or load from the cache) the Table 2/3 network of `setting` and `modality`, with the best epoch of each output."
     check_choice('setting', setting, DEPTH_SETTINGS); check_choice('modality', modality, DEPTH_MODALITIES)
     sizes = depth_sizes(scale, setting, modality)
     params = dict(setting=setting, modality=modality, seed=int(seed), data_seed=int(data_seed), sizes=sizes,
@@ -185,7 +188,7 @@ def train_depth_model(setting:str,        # 'ratio', 'single' or 'conditional'
         loss = depth_loss(setting, centers, sfs_config(get_scale(scale).name).depth_max_m)
         encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
         model, run_dir = depth_model(setting, modality, sizes, seed, encoder_state), training_run_dir('sfs-depth-model', params)
-        out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'], 'valid_loss')
+        out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'], 'valid_loss', (loss.regression_loss, loss.bin_loss))
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
     return cached('sfs-depth-model', params, make, version=f"{recipe_version()}+depth{DEPTH_RECIPE}", cache=cache, verbose=False)
@@ -255,9 +258,11 @@ def depth_predictions(setting:str,     # 'ratio', 'single' or 'conditional'
     elif row == 'no_input': out = no_input_outputs(train_targets, centers, n)
     else:
         sizes, device = depth_sizes(scale), get_device(device)
-        model = depth_model(setting, row, sizes, seed)
-        model.load_state_dict(train_depth_model(setting, row, scale, seed, device, data_seed)['state'])
-        out = predict_outputs(model, test, sizes['batch_size'] * 4, device)
+        model, kept = depth_model(setting, row, sizes, seed), train_depth_model(setting, row, scale, seed, device, data_seed)['kept']
+        out = []
+        for name, columns in (('regression_loss', slice(0, 1)), ('bin_loss', slice(1, None))):   # each output from its own best epoch
+            model.load_state_dict(kept[name]['state']); out.append(predict_outputs(model, test, sizes['batch_size'] * 4, device)[:, columns])
+        out = np.concatenate(out, 1)
         if setting != 'ratio': out[:, 0] = denormalize_depth(out[:, 0], depth_max)
     return dict(prediction=out[:, 0], target=target, scores=out[:, 1:], centers=centers)
 
