@@ -35,9 +35,9 @@ __all__ = ['PAPER_STFT', 'SLFM_EXPERIMENT_SIZES', 'PRETEXT_METHODS', 'PAIRS', 'T
            'pretext_network', 'compute_features', 'precise_batchnorm', 'recalibrate_batchnorm', 'calibrated_network',
            'method_features', 'probe_targets', 'fit_linear_probe', 'Standardize', 'linear_probe_correct',
            'probe_predictions', 'table1', 'table1_row_map', 'fit_slfm_heads', 'head_predictions', 'slfm_errors',
-           'sign_fix_batch', 'heads_errors', 'slfm_result', 'chance_result', 'synthetic_view_angles',
-           'angle_code_features', 'known_answer_errors', 'mae_row', 'slfm_table', 'table2', 'table6', 'fig10',
-           'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
+           'sign_fix_batch', 'fit_heads_with_sign_fix', 'heads_errors', 'slfm_result', 'chance_result',
+           'synthetic_view_angles', 'angle_code_features', 'known_answer_errors', 'mae_row', 'slfm_table', 'table2',
+           'table6', 'fig10', 'claim_ratio', 'table1_claims', 'table2_claims', 'table6_claims', 'fig10_claims']
 
 # %% ../../nbs/60_experiments_slfm.ipynb #d732095b
 PAPER_STFT = dict(n_fft=512, hop_length=160, win_length=400, n_frames=256)   # 2.55 s at 16 kHz -> 256 x 256 (paper A.4)
@@ -511,6 +511,17 @@ def sign_fix_batch(heads:nn.ModuleDict, valid:dict, n_pairs:int=12)->tuple:  # (
     return pred, valid['rotation_deg'].numpy()[:, list(TEST_PAIRS)].ravel()[:n_pairs]
 
 # %% ../../nbs/60_experiments_slfm.ipynb #5f7b59c3
+def fit_heads_with_sign_fix(feats:dict,         # split -> features ('train', 'val')
+                            sizes:dict,         # `SLFM_EXPERIMENT_SIZES[scale]`
+                            seed:int,
+                            select:str='score', # `fit_slfm_heads`' epoch choice
+                            **options,          # a `HEAD_VARIANTS` entry
+                           )->dict:             # heads, sign_pred, sign_true (degrees), best_epoch, log
+    "Fit the heads on the training features and draw the validation pairs that fix their global sign."
+    fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, select, **options)
+    sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
+    return dict(heads=fit['heads'], sign_pred=sign_pred, sign_true=sign_true, best_epoch=fit['best_epoch'], log=fit['log'])
+
 def heads_errors(feats:dict,          # split -> features ('train', 'val', 'test')
                  sizes:dict,          # `SLFM_EXPERIMENT_SIZES[scale]`
                  seed:int,
@@ -518,9 +529,8 @@ def heads_errors(feats:dict,          # split -> features ('train', 'val', 'test
                  **options,           # a `HEAD_VARIANTS` entry
                 )->dict:              # audio, camera (per-item test errors, degrees), sign, best_epoch, log
     "Fit the heads on the training features, fix the sign on the validation pairs and score the test features."
-    fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, select, **options)
-    sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
-    return slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], sign_pred, sign_true) | dict(best_epoch=fit['best_epoch'], log=fit['log'])
+    fit = fit_heads_with_sign_fix(feats, sizes, seed, select, **options)
+    return slfm_errors(head_predictions(fit['heads'], feats['test']), feats['test'], fit['sign_pred'], fit['sign_true']) | dict(best_epoch=fit['best_epoch'], log=fit['log'])
 
 # %% ../../nbs/60_experiments_slfm.ipynb #39bce9a6
 def slfm_result(method:str='ours',     # pretext method whose frozen features the heads use

@@ -22,7 +22,7 @@ from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, HEAD_VARIANTS,
                                      HEAD_RECIPE, DATA_SEED, TABLE2_ROWS, TABLE6_ROWS, PAIRS, TEST_PAIRS, load_split, angle_ranges,
                                      pretext_network, encoders, calibrated_network, compute_features, method_features,
-                                     probe_targets, fit_linear_probe, fit_slfm_heads, sign_fix_batch, head_predictions, slfm_errors,
+                                     probe_targets, fit_linear_probe, fit_slfm_heads, fit_heads_with_sign_fix, head_predictions, slfm_errors,
                                      recipe_version)
 
 # %% auto #0
@@ -204,9 +204,8 @@ def trained_slfm_heads(method:str='ours',        # pretext method whose frozen f
                   precise_bn=PRECISE_BN_BATCHES, config=dataclasses.asdict(slfm_config(get_scale(scale).name)))
     def make():
         feats = {s: method_features(method, s, scale, seed, device, data_seed) for s in ('train', 'val')}
-        fit = fit_slfm_heads(feats['train'], feats['val'], sizes, seed, **options)
-        sign_pred, sign_true = sign_fix_batch(fit['heads'], feats['val'], sizes['sign_fix_pairs'])
-        return dict(heads=fit['heads'], sign_pred=sign_pred, sign_true=sign_true, best_epoch=fit['best_epoch'])
+        fit = fit_heads_with_sign_fix(feats, sizes, seed, **options)
+        return {k: fit[k] for k in ('heads', 'sign_pred', 'sign_true', 'best_epoch')}
     return cached('slfm-trained-heads', params, make, version='+'.join([recipe_version(), code_version(fit_slfm_heads)]), cache=cache, verbose=False)
 
 def sound_bin_centers_deg(ranges:dict, n_bins:int=N_ANGLE_BINS)->np.ndarray:  # (n_bins,) degrees
