@@ -24,11 +24,11 @@ from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['DEPTH_SETTINGS', 'DEPTH_MODALITIES', 'DEPTH_ROWS', 'DEPTH_SIZES', 'REFERENCE_MIN_GAP_S', 'DEPTH_RECIPE',
-           'ABSOLUTE_DEPTH_BATCH', 'DEPTH_COLUMNS', 'ROW_NAMES', 'TABLE2_ROWS', 'TABLE3_GROUPS', 'TABLE3_ROWS',
-           'DEPTH_SIMULATOR_ONLY', 'depth_sizes', 'reference_frames', 'ReferenceDepthView', 'conditional_view',
-           'depth_views', 'depth_bin_centers', 'JointDepthLoss', 'depth_loss', 'depth_model', 'train_depth_model',
-           'no_input_outputs', 'reference_only_outputs', 'predict_outputs', 'depth_predictions', 'depth_metrics',
-           'depth_metrics_ci', 'table3_label', 'table2_row_map', 'table3_row_map', 'table2', 'table3',
+           'ABSOLUTE_DEPTH_BATCH', 'AUDIO_DEPTH_EPOCHS', 'DEPTH_COLUMNS', 'ROW_NAMES', 'TABLE2_ROWS', 'TABLE3_GROUPS',
+           'TABLE3_ROWS', 'DEPTH_SIMULATOR_ONLY', 'depth_sizes', 'reference_frames', 'ReferenceDepthView',
+           'conditional_view', 'depth_views', 'depth_bin_centers', 'JointDepthLoss', 'depth_loss', 'depth_model',
+           'train_depth_model', 'no_input_outputs', 'reference_only_outputs', 'predict_outputs', 'depth_predictions',
+           'depth_metrics', 'depth_metrics_ci', 'table3_label', 'table2_row_map', 'table3_row_map', 'table2', 'table3',
            'depth_higher_is_better', 'claim_bound_above', 'claim_best', 'table2_claims', 'table3_claims']
 
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #5b99f449
@@ -40,6 +40,7 @@ REFERENCE_MIN_GAP_S = 1.0                                  # a reference clip st
 DEPTH_RECIPE = 2                                           # bump when `train_depth_model` changes what it produces
 ABSOLUTE_DEPTH_BATCH = dict(smoke=dict(audio=16, image=16), full=dict(audio=64, image=16),
                             paper=dict(audio=256, image=256))   # batch size of the single-clip and conditional models, per input
+AUDIO_DEPTH_EPOCHS = dict(full=dict(ratio=20, single=40, conditional=20))   # epochs of the audio models, per setting (others: `DEPTH_SIZES`)
 
 def depth_sizes(scale:str,             # 'smoke', 'full' or 'paper'
                 setting:str='ratio',   # 'ratio', 'single' or 'conditional'
@@ -50,6 +51,7 @@ def depth_sizes(scale:str,             # 'smoke', 'full' or 'paper'
     check_choice('modality', modality, DEPTH_MODALITIES)
     if check_choice('setting', setting, DEPTH_SETTINGS) != 'ratio':
         sizes['batch_size'] = ABSOLUTE_DEPTH_BATCH[get_scale(scale).name]['audio' if modality == 'audio' else 'image']
+    if modality == 'audio': sizes['epochs'] = AUDIO_DEPTH_EPOCHS.get(get_scale(scale).name, {}).get(setting, sizes['epochs'])
     return sizes
 
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #d6b4c0af
