@@ -8,6 +8,8 @@ Usage (full-scale simulated data, one CPU thread; each run takes minutes):
     python tools/slfm_pose_diagnostic.py pretext --method gt_rotation --steps 3000 --every 500   # when does the U-Net use φ?
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 3000 --locations-per-room 200   # 10x the locations
     python tools/slfm_pose_diagnostic.py pretext --method ours --steps 6000 --every 1000 --locations-per-room 200 --heads-at 3000 6000
+    python tools/slfm_pose_diagnostic.py pretext --method ours --steps 6000 --every 1000 --locations-per-room 200 --save-network /tmp/ours_6000.pt
+    python tools/slfm_pose_diagnostic.py heads --method ours --locations-per-room 200 --load-network /tmp/ours_6000.pt --select score last
 
 `supervised` trains the encoder and a linear head on the signed rotation (an upper bound on what it can learn);
 `scene` trains its trunk on dense scene parsing (semantic classes, normals, log depth) of renders of 200 rooms drawn
@@ -16,7 +18,8 @@ with another seed than the SLfM splits (a stand-in for ImageNet initialization);
 validation MAE (degrees) of a ridge regression of the signed rotation from the frozen pose features, and the error of
 a ridge regression of sin(sound azimuth) from the audio features, each next to its chance level. `--heads-at` also
 trains the SLfM heads (variant 'ours') on a copy of the network at those steps, after precise BN, and reports their test
-audio and camera MAE next to the constant-0° chance, scored as `slfm_result` scores them.
+audio and camera MAE next to the constant-0° chance, scored as `slfm_result` scores them, once per `--select` rule of
+`fit_slfm_heads`. `--save-network` keeps the trained pretext network; `heads` loads one and only trains the heads.
 """
 import argparse, copy, time
 import numpy as np
@@ -117,14 +120,17 @@ def train_scene(encoder, image_hw, steps, lr, every):
             encoder.train(); print(step, 'validation: cross-entropy, normal, log-depth, pixel accuracy', [round(float(x), 3) for x in v], flush=True)
 
 
-def heads_report(method, network, data, sizes, seed=0):  # test MAE (degrees) of the SLfM heads on the frozen features of `network`
+def heads_report(method, network, data, sizes, seed=0, selects=('score',)):  # test MAE (degrees) of the SLfM heads on the frozen features of `network`, per select rule
     network = recalibrate_batchnorm(method, copy.deepcopy(network), data['train']['ds'], sizes, seed=seed)
     feats = {k: compute_features(*encoders(method, network), data[k]['ds'], sizes['stft']) for k in ('train', 'val', 'test')}
-    errors, chance = heads_errors(feats, sizes, seed), slfm_errors(None, feats['test'])
-    return {f"{k}_mae_deg": (round(float(errors[k].mean()), 2), f"chance {float(chance[k].mean()):.2f}") for k in ('audio', 'camera')} | dict(best_epoch=errors['best_epoch'])
+    chance, out = slfm_errors(None, feats['test']), {}
+    for select in selects:
+        errors = heads_errors(feats, sizes, seed, select)
+        out[select] = {f"{k}_mae_deg": (round(float(errors[k].mean()), 2), f"chance {float(chance[k].mean()):.2f}") for k in ('audio', 'camera')} | dict(best_epoch=errors['best_epoch'])
+    return out
 
 
-def train_pretext(method, data, sizes, steps, lr, every, init_trunk, heads_at=()):
+def train_pretext(method, data, sizes, steps, lr, every, init_trunk, heads_at=(), selects=('score',), save_network=None):
     network = make_network(method, data['train']['ds'].config.image_hw, sizes)
     audio_enc, pose_enc = encoders(method, network)
     if init_trunk: pose_enc.trunk.load_state_dict(torch.load(init_trunk))
@@ -139,33 +145,42 @@ def train_pretext(method, data, sizes, steps, lr, every, init_trunk, heads_at=()
         if step % every == 0:
             valid = validation_loss(method, network, data['val']['ds'], sizes, ranges, torch.device('cpu')); network.train()
             print(step, f"pretext loss {np.mean(losses[-every:]):.4f}, validation {valid:.4f}", probe_report(audio_enc, pose_enc, data, sizes['stft']), flush=True)
-        if step in heads_at: print(step, 'SLfM heads, test:', heads_report(method, network, data, sizes), flush=True); network.train()
+        if step in heads_at: print(step, 'SLfM heads, test:', heads_report(method, network, data, sizes, selects=selects), flush=True); network.train()
+    if save_network: torch.save(network.state_dict(), save_network)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('mode', choices=('supervised', 'scene', 'pretext'))
+    p.add_argument('mode', choices=('supervised', 'scene', 'pretext', 'heads'))
     p.add_argument('--method', default='ours', help="pretext method (avbook.experiments.slfm.PRETEXT_METHODS)")
     p.add_argument('--steps', type=int, default=1000); p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--every', type=int, default=250, help='steps between probe reports')
     p.add_argument('--init-trunk', default=None, help='state dict of the visual trunk to start from')
     p.add_argument('--save-trunk', default=None, help='where to save the trained visual trunk')
     p.add_argument('--heads-at', type=int, nargs='*', default=(), help='pretext steps at which to train and score the SLfM heads')
+    p.add_argument('--select', nargs='+', default=['score'], choices=('score', 'last'), help="the heads' epoch choice (`fit_slfm_heads`), one report each")
+    p.add_argument('--save-network', default=None, help='pretext: where to save the trained pretext network (state dict)')
+    p.add_argument('--load-network', default=None, help='heads: the saved pretext network to train the heads on')
     p.add_argument('--locations-per-room', type=int, default=None, help="4-view locations per room (default: the full scale's)")
     args = p.parse_args()
+    if args.mode == 'heads' and not args.load_network: p.error("heads needs --load-network (a network saved by pretext --save-network)")
     torch.set_num_threads(1); torch.manual_seed(0)
     sizes = SLFM_EXPERIMENT_SIZES['full']
     overrides = {} if args.locations_per_room is None else dict(locations_per_room=args.locations_per_room)
     data = {s: dict(ds=(ds := load_split(s, 'full', **overrides)), pairs=view_pairs(ds)) for s in ('train', 'val')}
-    if args.heads_at: data['test'] = dict(ds=load_split('test', 'full', **overrides))
+    if args.heads_at or args.mode == 'heads': data['test'] = dict(ds=load_split('test', 'full', **overrides))
     print('training locations', len(data['train']['ds'].yaw_deg), flush=True)
     image_hw = data['train']['ds'].config.image_hw
     encoder = VisualPoseEncoder(image_hw, sizes['width_multiplier'], sizes['feature_dim'])
     t0 = time.time()
     if args.mode == 'supervised': train_supervised(encoder, data, args.steps, args.lr, args.every)
     elif args.mode == 'scene': train_scene(encoder, image_hw, args.steps, args.lr, args.every)
-    else: train_pretext(args.method, data, sizes, args.steps, args.lr, args.every, args.init_trunk, set(args.heads_at))
-    if args.save_trunk and args.mode != 'pretext': torch.save(encoder.trunk.state_dict(), args.save_trunk)
+    elif args.mode == 'pretext': train_pretext(args.method, data, sizes, args.steps, args.lr, args.every, args.init_trunk, set(args.heads_at), args.select, args.save_network)
+    else:
+        network = make_network(args.method, image_hw, sizes)
+        network.load_state_dict(torch.load(args.load_network))
+        print('SLfM heads, test:', heads_report(args.method, network, data, sizes, selects=args.select), flush=True)
+    if args.save_trunk and args.mode in ('supervised', 'scene'): torch.save(encoder.trunk.state_dict(), args.save_trunk)
     print(f"{time.time() - t0:.0f} s")
 
 
