@@ -167,7 +167,7 @@ def main():
     torch.set_num_threads(1); torch.manual_seed(0)
     sizes = SLFM_EXPERIMENT_SIZES['full']
     overrides = {} if args.locations_per_room is None else dict(locations_per_room=args.locations_per_room)
-    data = {s: dict(ds=(ds := load_split(s, 'full', **overrides)), pairs=view_pairs(ds)) for s in ('train', 'val')}
+    data = {s: dict(ds=(ds := load_split(s, 'full', **overrides)), pairs=view_pairs(ds) if args.mode != 'heads' else None) for s in ('train', 'val')}   # pairs: the probes'
     if args.heads_at or args.mode == 'heads': data['test'] = dict(ds=load_split('test', 'full', **overrides))
     print('training locations', len(data['train']['ds'].yaw_deg), flush=True)
     image_hw = data['train']['ds'].config.image_hw
