@@ -179,10 +179,11 @@ def train_depth_model(setting:str,        # 'ratio', 'single' or 'conditional'
                       device='auto',      # 'auto', 'cpu' or 'cuda'
                       data_seed:int=0,    # seed of the simulated recordings
                       cache:Cache|None=None,
+                      epochs:int|None=None,  # None: the scale's (`depth_sizes`); else this many (a training-length study)
                      )->dict:             # state, best_epoch, best_valid (joint validation loss), log_csv; kept: 'regression_loss', 'bin_loss' -> state, epoch, value
     "Train (or load from the cache) the Table 2/3 network of `setting` and `modality`, with the best epoch of each output."
     check_choice('setting', setting, DEPTH_SETTINGS); check_choice('modality', modality, DEPTH_MODALITIES)
-    sizes = depth_sizes(scale, setting, modality)
+    sizes = depth_sizes(scale, setting, modality) | ({} if epochs is None else dict(epochs=int(epochs)))
     params = dict(setting=setting, modality=modality, seed=int(seed), data_seed=int(data_seed), sizes=sizes,
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
     def make():
