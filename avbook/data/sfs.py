@@ -22,8 +22,8 @@ from ..sim.sources import ambient_sound
 # %% auto #0
 __all__ = ['SFS_KINDS', 'SFS_SPLITS', 'LOGMEL_CHANNELS', 'SFS_SIZES', 'SfsConfig', 'sfs_config', 'room_absorption', 'SfsRoom',
            'make_rooms', 'record_ambient', 'render_view', 'static_item', 'static_dense_item', 'motion_sequence',
-           'build_sfs_arrays', 'SfsDataset', 'mel_band_energies', 'build_sfs_dataset', 'SfsView', 'obstacle_dataset',
-           'relative_order_pairs', 'depth_ratio_pairs', 'absolute_depth_dataset', 'logistic_probe']
+           'clip_logmel', 'build_sfs_arrays', 'SfsDataset', 'mel_band_energies', 'build_sfs_dataset', 'SfsView',
+           'obstacle_dataset', 'relative_order_pairs', 'depth_ratio_pairs', 'absolute_depth_dataset', 'logistic_probe']
 
 # %% ../../nbs/22_data_sfs.ipynb #99247de0
 SFS_KINDS = ('static', 'static-dense', 'motion')
@@ -328,8 +328,10 @@ def motion_sequence(config:SfsConfig, # the recipe
                 room_id=room.room_id, building=room.building, room_kind=room.kind)
 
 # %% ../../nbs/22_data_sfs.ipynb #b249c0d9
-def _logmel(config:SfsConfig, audio:np.ndarray)->np.ndarray:
-    "float16 (2, 64, frame) log-mel of the mono mix and the left channel."
+def clip_logmel(config:SfsConfig,   # the recipe (sample rate)
+                audio:np.ndarray,    # (2, samples) stereo recording [left, right]
+               )->np.ndarray:        # float16 (2, 64, frame): [mono mix, left channel]
+    "The stored model input of a recording: log-mel of its mono mix and of its left channel."
     wav = torch.from_numpy(np.stack([audio.mean(0), audio[0]]))
     return log_mel(wav, config.sample_rate, **PAPER_LOGMEL['sfs']).numpy().astype(np.float16)
 
@@ -340,7 +342,7 @@ def _build_one(job:tuple)->dict:
     try:
         if kind == 'motion': it = motion_sequence(config, room, index, seed)
         else: it = (static_item if kind == 'static' else static_dense_item)(config, room, index, k, seed)
-        logmel = _logmel(config, it['audio'])
+        logmel = clip_logmel(config, it['audio'])
     finally: torch.set_num_threads(threads)
     frames = it['rgb'] if kind == 'motion' else it['rgb'][None]
     depth = it['depth'] if kind == 'motion' else it['depth'][None]

@@ -16,7 +16,7 @@ from ..audio import load_audio
 from .quiet_campus import (QuietCampusStatic, QuietCampusMotion, read_split_csv, resolve_data_path, read_rgb_png,
                                       read_depth_png_m, center_crop_distance_m, layout_error, STATIC_LAYOUT, MOTION_LAYOUT,
                                       SPLIT_TASK, MOTION_FPS, MOTION_DEPTH_SCALE_M, SFS_SAMPLE_RATE_HZ, PROCESSED_DIR)
-from .sfs import SfsConfig, SfsDataset, SFS_KINDS, SFS_SPLITS, sfs_config, _logmel
+from .sfs import SfsConfig, SfsDataset, SFS_KINDS, SFS_SPLITS, sfs_config, clip_logmel
 
 # %% auto #0
 __all__ = ['REAL_FOLDERS', 'real_dataset_root', 'real_data_fingerprint', 'real_sfs_config', 'quiet_campus_sfs_dataset']
@@ -84,7 +84,7 @@ def _static_arrays(root:Path, split:str, config:SfsConfig)->dict:
     for c in clips:
         it = data[items[c]]
         audio = _stereo(it['audio'][:, :n], c/'sound.wav')
-        logmel.append(_logmel(config, audio)); rgb.append(_resize_rgb(it['rgb'], config.image_hw)[None])
+        logmel.append(clip_logmel(config, audio)); rgb.append(_resize_rgb(it['rgb'], config.image_hw)[None])
         depth.append(_resize_depth(it['depth_m'], config.image_hw)[None]); dist.append([it['distance_m']])
         rooms.append(c.parent.name)
         meta.append(dict(clip=str(c.relative_to(root)), room_id=c.parent.name, annotation_depth_m=it['annotation_depth_m'], csv_obstacle=it['obstacle']))
@@ -116,7 +116,7 @@ def _motion_arrays(root:Path, split:str, config:SfsConfig)->dict:
     for v in videos:
         d_full = torch.stack([read_depth_png_m(v/'Depth'/f'd{k:03d}.png', MOTION_DEPTH_SCALE_M, MOTION_LAYOUT) for k in range(T)])
         frames = torch.stack([read_rgb_png(v/'RGB'/f'c{k:03d}.png', MOTION_LAYOUT) for k in range(T)])
-        logmel.append(_logmel(config, _stereo(audio[v][:, :n], v/'Audio'/'sound.wav')))
+        logmel.append(clip_logmel(config, _stereo(audio[v][:, :n], v/'Audio'/'sound.wav')))
         rgb.append(np.stack([_resize_rgb(f, config.image_hw) for f in frames])); depth.append(_resize_depth(d_full, config.image_hw))
         dist.append(np.minimum(center_crop_distance_m(d_full).numpy(), config.depth_max_m))
         meta.append(dict(video=str(v.relative_to(root)), room_id=v.name))

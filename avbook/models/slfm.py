@@ -18,9 +18,9 @@ from .common import check_shape, scaled_width, count_parameters, mlp, freeze, Li
 __all__ = ['SLFM_DB_RANGE', 'SLFM_CPU_STFT', 'PRETEXT_TASKS', 'PRETEXT_CONDITIONS', 'PRETEXT_VARIANTS', 'SOUND_MAX_RAD',
            'ROTATION_MAX_RAD', 'N_ANGLE_BINS', 'slfm_spectrogram', 'encoder_input', 'swap_ears', 'pretext_pair',
            'binaural_from_prediction', 'iid_per_frame', 'BinauralEncoder', 'VisualPoseEncoder', 'correlation_volume',
-           'complex_multiply', 'BinauralUNet', 'sinusoidal_embedding', 'CrossViewBinauralizer', 'make_pretext_model',
-           'AVSANet', 'RotNCENet', 'AngleHead', 'SlfmGeometricModel', 'sound_angle_bin', 'rotation_bin',
-           'bin_center_deg', 'ProbeNet', 'nearest_angle_deg', 'angle_mode_deg', 'prompt_rotation_deg']
+           'unet_down', 'unet_up', 'complex_multiply', 'BinauralUNet', 'sinusoidal_embedding', 'CrossViewBinauralizer',
+           'make_pretext_model', 'AVSANet', 'RotNCENet', 'AngleHead', 'SlfmGeometricModel', 'sound_angle_bin',
+           'rotation_bin', 'bin_center_deg', 'ProbeNet', 'nearest_angle_deg', 'angle_mode_deg', 'prompt_rotation_deg']
 
 # %% ../../nbs/33_models_slfm.ipynb #ffb8c8d3
 SLFM_DB_RANGE = (-100.0, 60.0)   # dB range of the encoder's magnitude channels, mapped to [-1, 1] (paper A.4)
@@ -157,11 +157,13 @@ def _pose_forward(self:VisualPoseEncoder, source_image:Tensor, target_image:Tens
 VisualPoseEncoder.forward = _pose_forward
 
 # %% ../../nbs/33_models_slfm.ipynb #961361d5
-def _down(i:int, o:int, norm:bool)->nn.Sequential:
-    return nn.Sequential(nn.Conv2d(i, o, 4, 2, 1), *([nn.BatchNorm2d(o)] if norm else []), nn.LeakyReLU(0.2, inplace=True))
+def unet_down(in_channels:int, out_channels:int, norm:bool)->nn.Sequential:
+    "U-Net encoder block: 4 x 4 convolution of stride 2 (halves height and width), BatchNorm if `norm`, LeakyReLU(0.2)."
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 4, 2, 1), *([nn.BatchNorm2d(out_channels)] if norm else []), nn.LeakyReLU(0.2, inplace=True))
 
-def _up(i:int, o:int)->nn.Sequential:
-    return nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+def unet_up(in_channels:int, out_channels:int)->nn.Sequential:
+    "U-Net decoder block: 4 x 4 transposed convolution of stride 2 (doubles height and width), BatchNorm, ReLU."
+    return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 4, 2, 1), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
 def complex_multiply(a:Tensor,  # (..., 2, freq, frame) real/imag stacked
                      b:Tensor,  # (..., 2, freq, frame) real/imag stacked
@@ -178,10 +180,10 @@ class BinauralUNet(nn.Module):
         if not 1 <= n_levels <= 7: raise ParameterError(f"n_levels={n_levels} must be in [1, 7] (the paper uses 5)")
         widths = [scaled_width(c, width_multiplier) for c in (64, 128, 256, 512, 512, 512, 512)[:n_levels]]
         self.cond_dim, self.n_levels = cond_dim, n_levels
-        self.downs = nn.ModuleList([_down(2 if i == 0 else widths[i-1], w, i > 0) for i, w in enumerate(widths)])
+        self.downs = nn.ModuleList([unet_down(2 if i == 0 else widths[i-1], w, i > 0) for i, w in enumerate(widths)])
         ins = [widths[-1] + cond_dim] + [2 * w for w in widths[::-1][1:]]
         outs = widths[::-1][1:]
-        self.ups = nn.ModuleList([_up(i, o) for i, o in zip(ins, outs)])
+        self.ups = nn.ModuleList([unet_up(i, o) for i, o in zip(ins, outs)])
         self.last = nn.ConvTranspose2d(2 * widths[0] if n_levels > 1 else widths[0] + cond_dim, 2, 4, 2, 1)
 
     def mask(self, spec:Tensor,                  # (batch, 2, freq, frame) real/imag input spectrogram

@@ -11,7 +11,7 @@ from torch import nn, Tensor
 from ..core import ParameterError, check_choice
 from .common import check_shape, scaled_width
 from .slfm import (PRETEXT_CONDITIONS, PRETEXT_TASKS, PRETEXT_VARIANTS, BinauralEncoder, VisualPoseEncoder,
-                                CrossViewBinauralizer, complex_multiply, _down, _up)
+                                CrossViewBinauralizer, complex_multiply, unet_down, unet_up)
 
 # %% auto #0
 __all__ = ['ATTENTION_HEADS', 'ATTENTION_CONDITIONS', 'CrossAttentionBlock', 'AttentionBinauralUNet', 'AttentionBinauralizer',
@@ -61,9 +61,9 @@ class AttentionBinauralUNet(nn.Module):
         if n_tokens < 1: raise ParameterError(f"n_tokens={n_tokens}: cross-attention needs at least one conditioning token")
         widths = [scaled_width(c, width_multiplier) for c in (64, 128, 256, 512, 512, 512, 512)[:n_levels]]
         self.token_dim, self.n_tokens, self.n_levels = token_dim, n_tokens, n_levels
-        self.downs = nn.ModuleList([_down(2 if i == 0 else widths[i-1], w, i > 0) for i, w in enumerate(widths)])
+        self.downs = nn.ModuleList([unet_down(2 if i == 0 else widths[i-1], w, i > 0) for i, w in enumerate(widths)])
         ins, outs = [widths[-1]] + [2 * w for w in widths[::-1][1:]], widths[::-1][1:]
-        self.ups = nn.ModuleList([_up(i, o) for i, o in zip(ins, outs)])
+        self.ups = nn.ModuleList([unet_up(i, o) for i, o in zip(ins, outs)])
         self.last = nn.ConvTranspose2d(2 * widths[0], 2, 4, 2, 1)
         self.token_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, token_dim))
         self.attention = nn.ModuleList([CrossAttentionBlock(widths[-1], token_dim, n_heads), CrossAttentionBlock(2 * widths[-2], token_dim, n_heads)])
