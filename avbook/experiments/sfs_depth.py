@@ -212,16 +212,17 @@ def reference_only_outputs(train_reference_m:np.ndarray,  # (n_train,) reference
                            centers:np.ndarray,            # (K,) bin centres, m
                            depth_max_m:float,             # normalisation of inputs and regression output, m
                            seed:int=0,                    # initial weights
-                           steps:int=500,                 # full-batch Adam steps
+                           steps:int=500,                 # full-batch Adam steps (learning rate cosine-annealed to 0)
                           )->np.ndarray:                  # (n, 1 + K): depth in metres, then bin logits
     "A conditional model whose clips are ablated: an MLP from the reference depth alone, trained with `JointDepthLoss`."
     seed_everything(seed)
     norm = lambda d: torch.as_tensor(normalize_depth(np.minimum(np.asarray(d, dtype=np.float32), depth_max_m), depth_max_m))[:, None]
     net, loss = mlp(1, [64], 1 + len(centers)), JointDepthLoss(centers, depth_max_m)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)   # without the decay, L1's constant gradient keeps Adam circling the optimum
     x, y = norm(train_reference_m), torch.as_tensor(np.asarray(train_targets_m, dtype=np.float32))
     for _ in range(steps):
-        opt.zero_grad(); loss(net(x), y).backward(); opt.step()
+        opt.zero_grad(); loss(net(x), y).backward(); opt.step(); schedule.step()
     with torch.no_grad(): out = net(norm(test_reference_m)).numpy().astype(np.float64)
     out[:, 0] = denormalize_depth(out[:, 0], depth_max_m)
     return out
@@ -262,9 +263,12 @@ def depth_predictions(setting:str,     # 'ratio', 'single' or 'conditional'
     else:
         sizes, device = depth_sizes(scale), get_device(device)
         model, kept = depth_model(setting, row, sizes, seed), train_depth_model(setting, row, scale, seed, device, data_seed)['kept']
-        out = []
+        out, by_epoch = [], {}
         for name, columns in (('regression_loss', slice(0, 1)), ('bin_loss', slice(1, None))):   # each output from its own best epoch
-            model.load_state_dict(kept[name]['state']); out.append(predict_outputs(model, test, sizes['batch_size'] * 4, device)[:, columns])
+            epoch = kept[name]['epoch']
+            if epoch not in by_epoch:
+                model.load_state_dict(kept[name]['state']); by_epoch[epoch] = predict_outputs(model, test, sizes['batch_size'] * 4, device)
+            out.append(by_epoch[epoch][:, columns])
         out = np.concatenate(out, 1)
         if setting != 'ratio': out[:, 0] = denormalize_depth(out[:, 0], depth_max)
     return dict(prediction=out[:, 0], target=target, scores=out[:, 1:], centers=centers)
