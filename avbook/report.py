@@ -1,4 +1,4 @@
-"""`avbook-report`: one page gathering every result file — per paper, per artifact: claims held / total, scale, seed, runtime.
+"""`avbook-report`: one page gathering every result file — per paper, per artifact: claims held / total, scale, seed, runtime, machine.
 
 Docs: https://avbook.github.io/avbook/report.html.md"""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, os, sys, time
 from pathlib import Path
 from .core import AvbookError, DataError, atomic_write_text
-from .reproduce import ReproResult, read_result, claims_markdown
+from .reproduce import ReproResult, read_result, claims_markdown, machine_label, machine_summary
 from .runner import KNOWN_PAPERS
 
 # %% auto #0
@@ -67,15 +67,20 @@ def report_markdown(results:list[ReproResult],     # from `collect_results`
                                   "(or `avbook-reproduce`) to produce result files.", ""])
     held = sum(r.counts()[0] for r in results); total = sum(r.counts()[1] for r in results)
     lines += [f"**{len(results)} artifact{'s' if len(results) != 1 else ''}, {held} / {total} claims held** (weak claims listed, not counted).", ""]
+    labels = [machine_label(r.machine) for rs in [results, *[list(o.values()) for o in (other_seeds or {}).values()]] for r in rs]
+    if len(set(labels)) > 1:
+        counts = '; '.join(f"{m}: {labels.count(m)}" for m in sorted(set(labels), key=lambda m: (m == 'not recorded', m)))
+        lines += [f"These result files do not all come from one machine (files per machine: {counts}). A seed fixes the numbers on one "
+                  "machine; on another CPU the floating-point kernels differ and trained models can end elsewhere (see *Determinism* on the home page).", ""]
     papers = sorted({r.paper for r in results}, key=lambda p: (KNOWN_PAPERS.index(p) if p in KNOWN_PAPERS else 99, p))
     for paper in papers:
         rs = [r for r in results if r.paper == paper]
-        lines += [f"## {paper}", "", "| artifact | claims held | scale | seed | other seeds | data | runtime | version |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {paper}", "", "| artifact | claims held | scale | seed | other seeds | data | runtime | version | machine |", "|---|---|---|---|---|---|---|---|---|"]
         for r in rs:
             h, t = r.counts()
             executed = Path(notebooks_dir)/r.paper/f"{r.artifact}.ipynb" if notebooks_dir else None
             name = f"[{r.artifact}]({link_base}/{r.paper}/{r.artifact}.ipynb)" if executed and executed.exists() else r.artifact
-            lines.append(f"| {name} | {h} / {t}{' ✓' if h == t and t else ''} | {r.scale} | {r.seed} | {_seeds_cell(r, other_seeds)} | {r.data_source} | {_fmt_runtime(r.runtime_s)} | {r.version} |")
+            lines.append(f"| {name} | {h} / {t}{' ✓' if h == t and t else ''} | {r.scale} | {r.seed} | {_seeds_cell(r, other_seeds)} | {r.data_source} | {_fmt_runtime(r.runtime_s)} | {r.version} | {machine_label(r.machine)} |")
         lines.append("")
         for r in rs: lines += [f"### {paper} {r.artifact}", "", claims_markdown(r.claims) or "(no claims)", ""] + _seed_failures(r, other_seeds)
     return '\n'.join(lines)

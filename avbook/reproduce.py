@@ -6,18 +6,20 @@ Docs: https://avbook.github.io/avbook/reproduce.html.md"""
 
 # %% ../nbs/04_reproduce.ipynb #129e3878
 from __future__ import annotations
-import json, math, platform, time
+import contextlib, json, math, os, platform, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 import pandas as pd
+import torch
 from .core import (ParameterError, DataError, get_scale, get_device, seed_everything, atomic_write_json, DEFAULT_SCALE)
 
 # %% auto #0
 __all__ = ['RESULT_SCHEMA_VERSION', 'REAL_DATA_ARTIFACTS', 'Claim', 'ClaimResult', 'evaluate_claims', 'claim_better',
-           'claim_order', 'claim_ci_separated', 'side_by_side', 'ReproResult', 'result_path', 'write_result',
-           'read_result', 'Run', 'start_run', 'require_simulator', 'claims_markdown', 'show_claims']
+           'claim_order', 'claim_ci_separated', 'side_by_side', 'machine_summary', 'machine_label', 'ReproResult',
+           'result_path', 'write_result', 'read_result', 'Run', 'start_run', 'require_simulator', 'claims_markdown',
+           'show_claims']
 
 # %% ../nbs/04_reproduce.ipynb #64d31ff0
 @dataclass
@@ -137,6 +139,18 @@ def side_by_side(paper,                          # the paper's table: a `PaperTa
 # %% ../nbs/04_reproduce.ipynb #d051f589
 RESULT_SCHEMA_VERSION = 1
 
+def machine_summary()->dict:
+    "The machine a result was computed on: CPU model, the SIMD level torch's kernels dispatch to, cores, and the numeric libraries' versions."
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('model name')), cpu)
+    return dict(cpu=cpu, cpu_capability=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), system=platform.system(),
+                python=platform.python_version(), torch=torch.__version__, numpy=np.__version__)
+
+def machine_label(machine:dict)->str:
+    "A short name of a `machine_summary` for tables, e.g. 'AMD EPYC (AVX512)'; 'not recorded' for results written before it existed."
+    return f"{machine['cpu']} ({machine['cpu_capability']})" if machine else 'not recorded'
+
 @dataclass
 class ReproResult:
     "What one reproduction run produced."
@@ -150,6 +164,7 @@ class ReproResult:
     version:str=''
     created:str=''
     extra:dict=field(default_factory=dict)   # artifact-specific numbers (curves, CIs, per-seed values)
+    machine:dict=field(default_factory=dict) # `machine_summary()` of the computer that ran it ({} in older files)
     schema:int=RESULT_SCHEMA_VERSION
 
     @property
@@ -207,7 +222,7 @@ class Run:
         result = ReproResult(self.paper, self.artifact, self.scale, self.seed, _table_dict(ours), [asdict(v) for v in verdicts],
                              params=self.params, data_source=self.data_root or 'simulator', device=self.device,
                              runtime_s=round(time.perf_counter() - self.started, 3), version=__version__,
-                             created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), extra=extra or {})
+                             created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), extra=extra or {}, machine=machine_summary())
         write_result(result, self.out_dir)
         return result
 
