@@ -8,12 +8,14 @@ Docs: https://avbook.github.io/avbook/report.html.md"""
 from __future__ import annotations
 import argparse, os, sys, time
 from pathlib import Path
+import pandas as pd
 from .core import AvbookError, DataError, atomic_write_text
 from .reproduce import ReproResult, read_result, claims_markdown, machine_label, machine_summary
 from .runner import KNOWN_PAPERS
 
 # %% auto #0
-__all__ = ['collect_results', 'collect_results_nested', 'collect_seed_results', 'report_markdown', 'write_report', 'main']
+__all__ = ['collect_results', 'collect_results_nested', 'collect_seed_results', 'report_markdown', 'compare_results',
+           'comparison_markdown', 'write_report', 'main']
 
 # %% ../nbs/06_report.ipynb #78ac588e
 def collect_results(results_dir:str|Path)->list[ReproResult]:
@@ -85,6 +87,54 @@ def report_markdown(results:list[ReproResult],     # from `collect_results`
         for r in rs: lines += [f"### {paper} {r.artifact}", "", claims_markdown(r.claims) or "(no claims)", ""] + _seed_failures(r, other_seeds)
     return '\n'.join(lines)
 
+# %% ../nbs/06_report.ipynb #8f192535
+def _runs(results_dir:str|Path)->dict:  # (paper, artifact, scale, seed) -> ReproResult
+    "The main runs and the seed runs under `results_dir`, keyed by what identifies a run."
+    if not Path(results_dir).is_dir(): raise DataError(f"results folder {str(results_dir)!r} does not exist; give a folder written by avbook-reproduce (--out-dir)")
+    runs = collect_results(results_dir) + [r for by_seed in collect_seed_results(results_dir).values() for r in by_seed.values()]
+    return {(r.paper, r.artifact, r.scale, r.seed): r for r in runs}
+
+def _numbers(r:ReproResult)->pd.Series:  # (row, column) -> float, the numeric cells of the result's table
+    frame = r.frame.apply(pd.to_numeric, errors='coerce')
+    return pd.Series({(row, column): frame.at[row, column] for row in frame.index for column in frame.columns}, dtype=float)
+
+def compare_results(results_dir:str|Path,    # the runs to check, e.g. one's own `avbook-reproduce --out-dir`
+                    reference_dir:str|Path,  # the runs to check against, e.g. the book's `results/`
+                   )->pd.DataFrame:          # one row per run found under both
+    "Per run in both folders: required claims held in each, the verdicts that differ, and the largest change of a number."
+    mine, reference = _runs(results_dir), _runs(reference_dir)
+    rows = []
+    for key in sorted(mine.keys() & reference.keys()):
+        a, b = mine[key], reference[key]
+        held_a, held_b = ({c['name']: c['held'] for c in r.claims} for r in (a, b))
+        flipped = [n for n in held_a if n in held_b and held_a[n] != held_b[n]]
+        na, nb = _numbers(a), _numbers(b)
+        shared = na.index.intersection(nb.index)
+        na, nb = na[shared], nb[shared]
+        changed = ~((na == nb) | (na.isna() & nb.isna()))
+        scale = nb.abs().groupby(level=1).transform('max').clip(lower=1e-12)   # a column's largest reference value
+        relative = (100 * (na - nb).abs() / scale).where(changed, 0.0)
+        rows.append(dict(paper=key[0], artifact=key[1], scale=key[2], seed=key[3], held='%d / %d' % a.counts(), reference_held='%d / %d' % b.counts(),
+                         verdicts_changed=len(flipped), changed_claims=flipped, numbers=len(shared), numbers_changed=int(changed.sum()),
+                         largest_change_pct=float(relative.max()) if changed.any() else 0.0,
+                         largest_change_at=' / '.join(map(str, relative.idxmax())) if changed.any() else '',
+                         machine=machine_label(a.machine), reference_machine=machine_label(b.machine)))
+    columns = ['paper', 'artifact', 'scale', 'seed', 'held', 'reference_held', 'verdicts_changed', 'changed_claims', 'numbers', 'numbers_changed',
+               'largest_change_pct', 'largest_change_at', 'machine', 'reference_machine']
+    return pd.DataFrame(rows, columns=columns)
+
+def comparison_markdown(comparison:pd.DataFrame)->str:
+    "`compare_results` as a markdown page: a table of runs, then the claims whose verdict differs."
+    if comparison.empty: return "No run (paper, artifact, scale, seed) is in both folders: nothing to compare."
+    lines = ["| run | held | reference | verdicts changed | numbers changed | largest change | machine | reference machine |", "|---|---|---|---|---|---|---|---|"]
+    for r in comparison.itertuples():
+        lines.append(f"| {r.paper} {r.artifact} ({r.scale}, seed {r.seed}) | {r.held} | {r.reference_held} | {r.verdicts_changed} | "
+                     f"{r.numbers_changed} / {r.numbers} | {r.largest_change_pct:.1f} %{f' ({r.largest_change_at})' if r.largest_change_at else ''} | {r.machine} | {r.reference_machine} |")
+    lines += ["", "The largest change is relative to the column's largest reference value; in parentheses, the row / column where it is.", ""]
+    for r in comparison[comparison.verdicts_changed > 0].itertuples():
+        lines += [f"{r.paper} {r.artifact} ({r.scale}, seed {r.seed}): " + '; '.join(r.changed_claims) + "."]
+    return '\n'.join(lines)
+
 # %% ../nbs/06_report.ipynb #a40a7e73
 def write_report(results_dir:str|Path='results', out:str|Path='nbs/report.md', notebooks_dir:str|Path|None=None)->Path:
     "Gather the result files under `results_dir` (and its `seeds/` runs) into the markdown page `out` (written atomically), linking executed notebooks."
@@ -96,10 +146,16 @@ def main(argv:list[str]|None=None)->int:
     "The `avbook-report` command."
     ap = argparse.ArgumentParser(prog='avbook-report', description=write_report.__doc__)
     ap.add_argument('--results', default='results', help='folder of result files (default: %(default)s)')
-    ap.add_argument('--out', default='nbs/report.md', help='the page to write (default: %(default)s)')
+    ap.add_argument('--out', default=None, help='the page to write (default: nbs/report.md; with --compare: print it)')
     ap.add_argument('--notebooks', default=None, help='executed reproduction notebooks to link (e.g. nbs/reproductions)')
+    ap.add_argument('--compare', default=None, metavar='REFERENCE', help='instead of the report, compare --results with the runs in this folder')
     args = ap.parse_args(argv)
-    try: path = write_report(args.results, args.out, args.notebooks)
+    try:
+        if args.compare is None: path = write_report(args.results, args.out or 'nbs/report.md', args.notebooks)
+        else:
+            page = comparison_markdown(compare_results(args.results, args.compare))
+            if args.out is None: print(page); return 0
+            path = atomic_write_text(args.out, page + '\n')
     except AvbookError as e: print(f"avbook-report: error: {e}", file=sys.stderr); return 2
-    print(f"report written to {path}")
+    print(f"{'report' if args.compare is None else 'comparison'} written to {path}")
     return 0
