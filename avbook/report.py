@@ -10,7 +10,7 @@ import argparse, os, sys, time
 from pathlib import Path
 import pandas as pd
 from .core import AvbookError, DataError, atomic_write_text
-from .reproduce import ReproResult, read_result, claims_markdown, machine_label, machine_summary
+from .reproduce import ReproResult, read_result, claims_markdown, machine_label
 from .runner import KNOWN_PAPERS
 
 # %% auto #0
