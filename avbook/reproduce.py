@@ -18,8 +18,8 @@ from .core import (ParameterError, DataError, get_scale, get_device, seed_everyt
 # %% auto #0
 __all__ = ['RESULT_SCHEMA_VERSION', 'REAL_DATA_ARTIFACTS', 'Claim', 'ClaimResult', 'evaluate_claims', 'claim_better',
            'claim_order', 'claim_ci_separated', 'side_by_side', 'machine_summary', 'machine_label', 'ReproResult',
-           'result_path', 'write_result', 'read_result', 'Run', 'start_run', 'require_simulator', 'claims_markdown',
-           'show_claims']
+           'table_dict', 'result_path', 'write_result', 'read_result', 'Run', 'start_run', 'require_simulator',
+           'claims_markdown', 'show_claims']
 
 # %% ../nbs/04_reproduce.ipynb #64d31ff0
 @dataclass
@@ -177,7 +177,9 @@ class ReproResult:
         return sum(c.held for c in strong), len(strong)
 
 # %% ../nbs/04_reproduce.ipynb #1fdd8836
-def _table_dict(ours:pd.DataFrame|None)->dict:
+def table_dict(ours:pd.DataFrame|None,  # a table (None: no table)
+              )->dict:                   # pandas 'split' orient (index, columns, data), non-finite numbers as None
+    "A JSON-ready form of a table for result files; `pd.DataFrame(**table_dict(t))` reads it back."
     if ours is None: return {}
     split = ours.to_dict(orient='split')
     clean = lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
@@ -219,7 +221,7 @@ class Run:
         from avbook import __version__
         paper_df = _paper_frame(paper) if paper is not None else None
         verdicts = evaluate_claims(claims, ours, paper_df)
-        result = ReproResult(self.paper, self.artifact, self.scale, self.seed, _table_dict(ours), [asdict(v) for v in verdicts],
+        result = ReproResult(self.paper, self.artifact, self.scale, self.seed, table_dict(ours), [asdict(v) for v in verdicts],
                              params=self.params, data_source=self.data_root or 'simulator', device=self.device,
                              runtime_s=round(time.perf_counter() - self.started, 3), version=__version__,
                              created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), extra=extra or {}, machine=machine_summary())

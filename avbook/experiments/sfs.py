@@ -15,7 +15,9 @@ from fastai.optimizer import Adam
 from fastai.metrics import AccumMetric, AvgMetric
 from ..core import (ParameterError, DataError, ScaleTable, Cache, cached, cache_key, code_version, check_choice,
                          get_device, get_scale, item_rng, seed_everything)
-from ..data.sfs import SfsView, SfsDataset, build_sfs_dataset, sfs_config, obstacle_dataset, relative_order_pairs, absolute_depth_dataset
+from ..data.sfs import (SfsView, SfsDataset, build_sfs_dataset, sfs_config, obstacle_dataset, relative_order_pairs, absolute_depth_dataset,
+                             make_rooms, render_view)
+from ..sim.scene import Pose
 from ..data.sfs_real import quiet_campus_sfs_dataset, real_dataset_root, real_data_fingerprint
 from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, SingleClipNet, make_task_model, task_loss, l1_loss, pos_weight_from_labels
@@ -25,11 +27,11 @@ from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['EXPERIMENT_SIZES', 'TABLE1_TASKS', 'TABLE1_SUBSETS', 'MODALITIES', 'PRETRAIN_DATA_SEED', 'TRAINING_RECIPE',
-           'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'subsample_view', 'sfs_subset', 'task_views', 'KeepBestValid',
-           'torch_threads', 'recipe_version', 'training_run_dir', 'ap_percent', 'fit_task_model',
-           'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict', 'evaluate_model', 'accuracy_percent',
-           'metric_ci', 'row_label', 'table1_row_map', 'table1', 'claim_columns_better', 'claim_close', 'table1_claims',
-           'check_data_root']
+           'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'IMAGE_HW_FACTORS', 'subsample_view', 'sfs_subset',
+           'task_views', 'KeepBestValid', 'torch_threads', 'recipe_version', 'training_run_dir', 'ap_percent',
+           'fit_task_model', 'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict', 'evaluate_model',
+           'accuracy_percent', 'metric_ci', 'row_label', 'table1_row_map', 'table1', 'claim_columns_better',
+           'claim_close', 'table1_claims', 'rerender_frames', 'image_resolution_sweep', 'check_data_root']
 
 # %% ../../nbs/50_experiments_sfs.ipynb #c6a7a433
 EXPERIMENT_SIZES = ScaleTable(
@@ -80,12 +82,14 @@ def task_views(task:str,        # 'obstacle' or 'relative_order'
                seed:int=0,      # training seed: shuffles and subsamples the training examples
                data_seed:int=0, # seed of the simulated datasets and of the fixed evaluation examples
                data_root=None,  # None: the simulator; else the real recordings (`sfs_subset`)
+               image_hw:tuple|None=None, # None: the recipe's frames; else frames rendered at (height, width) pixels (`rerender_frames`)
               )->dict:          # 'train', 'valid', 'test' -> `SfsView`
     "Training, validation and test examples of one Table 1 cell."
     check_choice('task', task, TABLE1_TASKS); check_choice('modality', modality, MODALITIES); check_choice('subset', subset, TABLE1_SUBSETS)
     sizes, m, out = EXPERIMENT_SIZES[scale], 'audio' if modality == 'audio' else 'image', {}
     for split in ('train', 'val', 'test'):
         ds, train = sfs_subset(subset, split, scale, data_seed, data_root), split == 'train'
+        if image_hw is not None: ds = rerender_frames(ds, image_hw)
         if task == 'obstacle': view = obstacle_dataset(ds, train, m, balance=subset == 'motion' and not train, seed=data_seed)
         else: view = relative_order_pairs(ds, train, m, sizes['train_pairs_per_video' if train else 'eval_pairs_per_video'], seed if train else data_seed)
         if train and subset == 'static' and task == 'obstacle': view = _repeat(view, sizes['windows_per_clip'])
@@ -122,11 +126,13 @@ def recipe_version()->str:
     "Cache version of trained models: `TRAINING_RECIPE` plus avbook's version and the source hashes of the data and model modules."
     return '+'.join([f"recipe{TRAINING_RECIPE}", code_version(build_sfs_dataset), code_version(VGGish), code_version(make_task_model)])
 
-def training_run_dir(recipe:str,   # cache recipe name, e.g. 'sfs-table1-model'
-                     params:dict,   # the parameters the trained model is cached under
-                    )->Path:        # <system temp folder>/avbook-runs/<recipe>-<cache key>
-    "The scratch folder (checkpoints, CSV log) of one training run, named like its cache entry so a killed run resumes."
-    return Path(tempfile.gettempdir())/'avbook-runs'/f"{recipe}-{cache_key(recipe, params, recipe_version())}"
+def training_run_dir(recipe:str,             # cache recipe name, e.g. 'sfs-table1-model'
+                     params:dict,             # the parameters the trained model is cached under
+                     cache:Cache|None=None,   # the cache the model goes to (default `Cache()`)
+                    )->Path:                  # <system temp folder>/avbook-runs/<recipe>-<key of params, version and cache folder>
+    "The scratch folder (checkpoints, CSV log) of one training run: a killed run resumes from it; runs for different caches never share it."
+    key = cache_key(recipe, dict(params, cache_root=str((cache or Cache()).root.expanduser().resolve())), recipe_version())
+    return Path(tempfile.gettempdir())/'avbook-runs'/f"{recipe}-{key}"
 
 def ap_percent(scores:np.ndarray,   # (n,) scores
                labels:np.ndarray,   # (n,) 0/1 labels
@@ -174,7 +180,7 @@ def pretrain_image_encoder(scale:str='full',   # 'smoke', 'full' or 'paper'
             view = absolute_depth_dataset(build_sfs_dataset('static', split, config=config, seed=PRETRAIN_DATA_SEED), split == 'train', 'image')
             view.targets = view.targets.log(); views[key] = view
         seed_everything(seed); model = SingleClipNet(ImageEncoder(sizes['image_width']))
-        run_dir = training_run_dir('sfs-image-pretrain', params)
+        run_dir = training_run_dir('sfs-image-pretrain', params, cache)
         out = fit_task_model(model, views, l1_loss, sizes, seed, device, run_dir, sizes['pretrain_epochs'], 'valid_loss')
         shutil.rmtree(run_dir, ignore_errors=True)
         return {k[len('encoder.'):]: v for k, v in out['state'].items() if k.startswith('encoder.')}
@@ -202,17 +208,20 @@ def train_model(task:str,          # 'obstacle' or 'relative_order'
                 data_seed:int=0,   # seed of the simulated datasets
                 cache:Cache|None=None,
                 data_root=None,    # None: the simulator; else train on the real recordings (`sfs_subset`)
+                image_hw:tuple|None=None, # image models only: frames rendered at (height, width) pixels instead of the recipe's
                )->dict:            # state (CPU state dict), best_epoch, best_valid (validation AP, %), log_csv
     "Train (or load from the cache) the Table 1 model for `task` on `subset` from `modality`."
-    views = task_views(task, modality, subset, scale, seed, data_seed, data_root)
+    if image_hw is not None and modality == 'audio': raise ParameterError("image_hw changes the frames; it applies to image models, not to modality='audio'")
+    views = task_views(task, modality, subset, scale, seed, data_seed, data_root, image_hw)
     sizes = EXPERIMENT_SIZES[scale]
     params = dict(task=task, modality=modality, subset=subset, seed=int(seed), data_seed=int(data_seed), sizes=sizes,
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
     if data_root is not None: params['real_data'] = {s: real_data_fingerprint(data_root, subset, s) for s in ('train', 'val')}
+    if image_hw is not None: params['image_hw'] = [int(x) for x in image_hw]
     def make():
         pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
-        encoder_state = pretrain_image_encoder(scale, seed, device) if modality == 'image_pretrained' else None
-        model, run_dir = init_task_model(task, modality, sizes, seed, encoder_state), training_run_dir('sfs-table1-model', params)
+        encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
+        model, run_dir = init_task_model(task, modality, sizes, seed, encoder_state), training_run_dir('sfs-table1-model', params, cache)
         out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
@@ -230,15 +239,16 @@ def predict(model:torch.nn.Module, view:SfsView, batch_size:int, device)->np.nda
     return torch.cat(out).numpy()
 
 def evaluate_model(task:str, modality:str, subset:str, scale:str='full', seed:int=0, device='auto', data_seed:int=0,
-                   data_root=None)->dict:  # scores, labels (test split)
+                   data_root=None, image_hw:tuple|None=None)->dict:  # scores, labels (test split)
     "Test-split scores and labels of a Table 1 model (`modality` may also be 'chance'); `data_root`: real recordings."
     check_choice('modality', modality, MODALITIES + ('chance',))
-    test = task_views(task, 'audio' if modality == 'chance' else modality, subset, scale, seed, data_seed, data_root)['test']
+    if image_hw is not None and modality in ('audio', 'chance'): raise ParameterError(f"image_hw applies to image models, not to modality={modality!r}")
+    test = task_views(task, 'audio' if modality == 'chance' else modality, subset, scale, seed, data_seed, data_root, image_hw)['test']
     labels = test.targets.numpy()
     if modality == 'chance': return dict(scores=item_rng(seed, 'sfs-chance', task, subset).random(len(labels)), labels=labels)
     sizes, device = EXPERIMENT_SIZES[scale], get_device(device)
     model = init_task_model(task, modality, sizes, seed)
-    model.load_state_dict(train_model(task, modality, subset, scale, seed, device, data_seed, data_root=data_root)['state'])
+    model.load_state_dict(train_model(task, modality, subset, scale, seed, device, data_seed, data_root=data_root, image_hw=image_hw)['state'])
     return dict(scores=predict(model, test, sizes['batch_size'] * 4, device), labels=labels)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #f1cd4116
@@ -325,6 +335,58 @@ def table1_claims()->list:
                          lambda t, s=s: all(float(t.loc[P(s), c]) >= float(t.loc[I(s), c]) for c in ('obstacle_ap', 'relative_ap')), True,
                          lambda t, s=s: '; '.join(f"{c}: {t.loc[P(s), c]:.1f} vs {t.loc[I(s), c]:.1f}" for c in ('obstacle_ap', 'relative_ap')))]
     return claims
+
+# %% ../../nbs/50_experiments_sfs.ipynb #9f3c1f15
+def _rendered_frames(ds:SfsDataset, config)->tuple:  # (rgb (clip, T, 3, H, W) u8, depth (clip, T, H, W) f16)
+    "Every frame of `ds` rendered with `config`'s camera (`SfsConfig`) from the stored poses."
+    rooms = {r.room_id: r.room for r in make_rooms(ds.config, ds.split, int(ds.arrays['seed']), ds.kind)}
+    rgb, depth = [], []
+    for i, m in enumerate(ds.meta):
+        room = rooms[ds.room_ids[ds.room_index[i]]]
+        views = [render_view(config, room, Pose(p, m['yaw_deg'])) for p in np.array(m['position_m']).reshape(-1, 3)]
+        rgb.append(np.stack([v[0] for v in views])); depth.append(np.stack([v[1] for v in views]).astype(np.float16))
+    return np.stack(rgb), np.stack(depth)
+
+def rerender_frames(ds:SfsDataset,         # a simulated subset (not the real recordings)
+                    image_hw:tuple,         # (height, width) of the new frames, pixels
+                    cache:Cache|None=None,  # default `Cache()`
+                   )->SfsDataset:           # the same clips, audio and labels with RGB-D frames at `image_hw`
+    "`ds` with every RGB-D frame rendered again at `image_hw` from the stored camera poses (cached)."
+    if 'data_root' in ds.arrays: raise ParameterError(f"rerender_frames needs a simulated subset; this one holds the real recordings of {ds.arrays['data_root']}")
+    hw = tuple(int(x) for x in image_hw)
+    if len(hw) != 2 or min(hw) < 2: raise ParameterError(f"image_hw={image_hw}: need (height, width), each >= 2 pixels")
+    if hw == tuple(ds.config.image_hw): return ds
+    config = dataclasses.replace(ds.config, image_hw=hw)
+    params = dict(kind=ds.kind, split=ds.split, seed=int(ds.arrays['seed']), config=dataclasses.asdict(ds.config), image_hw=list(hw))
+    def make():
+        rgb, depth = _rendered_frames(ds, config)
+        return dict(ds.arrays, config=dataclasses.asdict(config), rgb=rgb, depth=depth)
+    return SfsDataset(cached('sfs-frames', params, make, version=code_version(build_sfs_dataset), cache=cache, verbose=False))
+
+# %% ../../nbs/50_experiments_sfs.ipynb #7995e5b0
+IMAGE_HW_FACTORS = (1, 2, 4)   # the resolution study: the recipe's (height, width) times these
+
+def image_resolution_sweep(subset:str='static',       # 'static' or 'motion'
+                           factors:tuple=IMAGE_HW_FACTORS, # multiples of the recipe's frame size
+                           scale:str='full', seed:int=0, device='auto', data_seed:int=0,
+                           num_threads:int|None=1,     # CPU threads (None: torch's default)
+                          )->pd.DataFrame:             # rows 'Image / subset / W x H' and 'Audio / subset'; height, width, obstacle_ap, relative_ap with _lo/_hi
+    "Test AP of the Table 1 image model trained on frames at several resolutions, beside the audio model's."
+    check_choice('subset', subset, TABLE1_SUBSETS)
+    if not factors or any(int(f) != f or f < 1 for f in factors): raise ParameterError(f"factors={factors}: need integers >= 1")
+    h, w = sfs_config(get_scale(scale).name).image_hw
+    rows, n_boot = {}, EXPERIMENT_SIZES[scale]['n_bootstrap']
+    with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
+        for modality, f in [('image', int(f)) for f in factors] + [('audio', None)]:
+            hw = None if f in (None, 1) else (h * f, w * f)
+            size = (h * f, w * f) if f else (np.nan, np.nan)
+            row = dict(height=size[0], width=size[1])
+            for task, prefix in zip(TABLE1_TASKS, ('obstacle', 'relative')):
+                out = evaluate_model(task, modality, subset, scale, seed, device, data_seed, image_hw=hw)
+                ci = metric_ci(out['scores'], out['labels'], 'ap', n_boot, seed)
+                row.update({f"{prefix}_ap": ci['estimate'], f"{prefix}_ap_lo": ci['low'], f"{prefix}_ap_hi": ci['high']})
+            rows[f"Image / {subset} / {size[1]} x {size[0]}" if f else row_label('audio', subset)] = row
+    return pd.DataFrame.from_dict(rows, orient='index')
 
 # %% ../../nbs/50_experiments_sfs.ipynb #ea063df8
 def check_data_root(data_root)->None:

@@ -123,7 +123,7 @@ def train_variant_model(task:str,                    # 'obstacle' or 'relative_o
     def make():
         views = variant_views(task, subset, scale, seed, data_seed, band_hz, channel)
         pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
-        model, run_dir = init_task_model(task, 'audio', sizes, seed), training_run_dir('sfs-band-model', params)
+        model, run_dir = init_task_model(task, 'audio', sizes, seed), training_run_dir('sfs-band-model', params, cache)
         out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
         shutil.rmtree(run_dir, ignore_errors=True)
         return out

@@ -190,7 +190,7 @@ def train_depth_model(setting:str,        # 'ratio', 'single' or 'conditional'
         views, centers = depth_views(setting, modality, scale, seed, data_seed), depth_bin_centers(setting, scale, data_seed)
         loss = depth_loss(setting, centers, sfs_config(get_scale(scale).name).depth_max_m)
         encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
-        model, run_dir = depth_model(setting, modality, sizes, seed, encoder_state), training_run_dir('sfs-depth-model', params)
+        model, run_dir = depth_model(setting, modality, sizes, seed, encoder_state), training_run_dir('sfs-depth-model', params, cache)
         out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'], 'valid_loss', (loss.regression_loss, loss.bin_loss))
         shutil.rmtree(run_dir, ignore_errors=True)
         return out
