@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DIAGNOSTICS = ('sfs_depth_epochs.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
+DIAGNOSTICS = ('sfs_depth_epochs.py', 'sfs_level_drift.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
 
 @pytest.mark.parametrize('name', DIAGNOSTICS)
 def test_help_runs(name):
@@ -17,3 +17,20 @@ def test_heads_mode_needs_a_network():
     "The SLfM diagnostic's heads mode refuses to start without a saved network, before loading any data."
     out = subprocess.run([sys.executable, str(ROOT/'tools'/'slfm_pose_diagnostic.py'), 'heads'], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 2 and '--load-network' in out.stderr, out.stderr[-2000:]
+
+def test_level_drift_is_one_offset_per_recording(monkeypatch):
+    "The drift tool shifts both windows of a pair by their own recordings' offsets (dB as natural-log power); zero drift changes nothing."
+    import math, torch
+    from avbook.experiments.sfs import task_views
+    monkeypatch.syspath_prepend(str(ROOT/'tools'))
+    import sfs_level_drift
+    test = task_views('relative_order', 'audio', 'static', 'smoke')['test']
+    drifted, undrifted = sfs_level_drift.DriftedView(test, 4.0), sfs_level_drift.DriftedView(test, 0.0)
+    for n in range(4):
+        (a1, a2, y), (b1, b2, z) = test[n], drifted[n]
+        clip1, clip2 = int(test.examples[n][0]), int(test.examples[n][3])
+        assert torch.allclose(b1 - a1, drifted.offset_ln_power[clip1].expand_as(a1), atol=1e-5)
+        assert torch.allclose(b2 - a2, drifted.offset_ln_power[clip2].expand_as(a2), atol=1e-5)
+        assert y == z and all(torch.equal(u, v) for u, v in zip(test[n], undrifted[n]))
+    offsets_db = drifted.offset_ln_power.numpy() * 10 / math.log(10)
+    assert 1.5 < offsets_db.std() < 8 and len(set(offsets_db.round(6))) == len(offsets_db)   # a different draw per recording, about 4 dB
