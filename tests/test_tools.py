@@ -1,5 +1,6 @@
 "The diagnostic scripts in tools/ still import what they use from avbook and parse their arguments."
 import subprocess, sys
+import numpy as np
 from pathlib import Path
 import pytest
 
@@ -32,5 +33,16 @@ def test_level_drift_is_one_offset_per_recording(monkeypatch):
         assert torch.allclose(b1 - a1, drifted.offset_ln_power[clip1].expand_as(a1), atol=1e-5)
         assert torch.allclose(b2 - a2, drifted.offset_ln_power[clip2].expand_as(a2), atol=1e-5)
         assert y == z and all(torch.equal(u, v) for u, v in zip(test[n], undrifted[n]))
-    offsets_db = drifted.offset_ln_power.numpy() * 10 / math.log(10)
-    assert 1.5 < offsets_db.std() < 8 and len(set(offsets_db.round(6))) == len(offsets_db)   # a different draw per recording, about 4 dB
+    offsets_db = drifted.offset_ln_power.numpy() * 10 / math.log(10)           # (recording, mel band)
+    assert np.allclose(offsets_db, offsets_db[:, :1])                            # a level drift is the same in every band
+    assert 1.5 < offsets_db[:, 0].std() < 8 and len(set(offsets_db[:, 0].round(6))) == len(offsets_db)   # one draw per recording, about 4 dB
+
+def test_spectral_shapes_are_smooth_with_the_asked_spread(monkeypatch):
+    "The tool's spectral drift has the asked standard deviation per band and changes slowly from band to band."
+    monkeypatch.syspath_prepend(str(ROOT/'tools'))
+    import sfs_level_drift
+    shapes_db = sfs_level_drift.spectral_shapes_db(4000, 64, 3.0, 'train')
+    assert np.allclose(shapes_db.std(0), 3.0, rtol=0.1)                          # 3 dB in every band
+    neighbours = [np.corrcoef(shapes_db[:, j], shapes_db[:, j + 1])[0, 1] for j in range(63)]
+    assert min(neighbours) > 0.95                                                # neighbouring bands move together: a smooth shape
+    assert not np.allclose(shapes_db[0], shapes_db[1])                           # a different shape per recording
