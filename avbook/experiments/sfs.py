@@ -28,10 +28,11 @@ from ..reproduce import Claim, claim_ci_separated
 # %% auto #0
 __all__ = ['EXPERIMENT_SIZES', 'TABLE1_TASKS', 'TABLE1_SUBSETS', 'MODALITIES', 'PRETRAIN_DATA_SEED', 'TRAINING_RECIPE',
            'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'IMAGE_HW_FACTORS', 'subsample_view', 'sfs_subset',
-           'task_views', 'KeepBestValid', 'torch_threads', 'recipe_version', 'training_run_dir', 'ap_percent',
-           'fit_task_model', 'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict', 'evaluate_model',
-           'accuracy_percent', 'metric_ci', 'row_label', 'table1_row_map', 'table1', 'claim_columns_better',
-           'claim_close', 'table1_claims', 'rerender_frames', 'image_resolution_sweep', 'check_data_root']
+           'task_views', 'views_from_datasets', 'KeepBestValid', 'torch_threads', 'recipe_version', 'training_run_dir',
+           'ap_percent', 'fit_task_model', 'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict',
+           'evaluate_model', 'accuracy_percent', 'metric_ci', 'row_label', 'table1_row_map', 'table1',
+           'claim_columns_better', 'claim_close', 'table1_claims', 'rerender_frames', 'image_resolution_sweep',
+           'check_data_root']
 
 # %% ../../nbs/50_experiments_sfs.ipynb #c6a7a433
 EXPERIMENT_SIZES = ScaleTable(
@@ -85,11 +86,24 @@ def task_views(task:str,        # 'obstacle' or 'relative_order'
                image_hw:tuple|None=None, # None: the recipe's frames; else frames rendered at (height, width) pixels (`rerender_frames`)
               )->dict:          # 'train', 'valid', 'test' -> `SfsView`
     "Training, validation and test examples of one Table 1 cell."
-    check_choice('task', task, TABLE1_TASKS); check_choice('modality', modality, MODALITIES); check_choice('subset', subset, TABLE1_SUBSETS)
+    check_choice('subset', subset, TABLE1_SUBSETS)
+    datasets = {split: sfs_subset(subset, split, scale, data_seed, data_root) for split in ('train', 'val', 'test')}
+    if image_hw is not None: datasets = {split: rerender_frames(ds, image_hw) for split, ds in datasets.items()}
+    return views_from_datasets(task, modality, datasets, scale, seed, data_seed)
+
+def views_from_datasets(task:str,     # 'obstacle' or 'relative_order'
+                        modality:str,  # 'audio', 'image' or 'image_pretrained'
+                        datasets:dict, # 'train', 'val', 'test' -> `SfsDataset` of one subset (static or motion)
+                        scale:str,     # sizes: 'smoke', 'full' or 'paper'
+                        seed:int=0,    # training seed: shuffles and subsamples the training examples
+                        data_seed:int=0, # seeds the fixed evaluation examples
+                       )->dict:        # 'train', 'valid', 'test' -> `SfsView`
+    "Table 1's training, validation and test examples of `task` drawn from given datasets (any simulator recipe)."
+    check_choice('task', task, TABLE1_TASKS); check_choice('modality', modality, MODALITIES)
+    subset = check_choice('subset', datasets['train'].kind, TABLE1_SUBSETS)
     sizes, m, out = EXPERIMENT_SIZES[scale], 'audio' if modality == 'audio' else 'image', {}
     for split in ('train', 'val', 'test'):
-        ds, train = sfs_subset(subset, split, scale, data_seed, data_root), split == 'train'
-        if image_hw is not None: ds = rerender_frames(ds, image_hw)
+        ds, train = datasets[split], split == 'train'
         if task == 'obstacle': view = obstacle_dataset(ds, train, m, balance=subset == 'motion' and not train, seed=data_seed)
         else: view = relative_order_pairs(ds, train, m, sizes['train_pairs_per_video' if train else 'eval_pairs_per_video'], seed if train else data_seed)
         if train and subset == 'static' and task == 'obstacle': view = _repeat(view, sizes['windows_per_clip'])
