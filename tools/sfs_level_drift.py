@@ -1,8 +1,9 @@
-"""How much of the simulated audio's edge comes from a room noise that never drifts? Table 1's audio models retrained with a per-recording level or spectrum drift.
+"""How much of the simulated audio's edge comes from a room noise that never drifts, or from the strength of the wall's reflection? Table 1's audio models retrained on altered recordings.
 
 Usage (full-scale simulated static recordings; prints one line per drift, seed and task):
     python tools/sfs_level_drift.py --drift-db 0 1 2 4 --seeds 0 1
     python tools/sfs_level_drift.py --drift-db 0 --shape-db 1 2 4 --seeds 0 1 2
+    python tools/sfs_level_drift.py --drift-db 0 --reflection-scale 0.7 0.5 0.3 --seeds 0 1 2
 
 In the simulator a classroom's ambient noise has one spectrum and one level for every recording made in it, so two
 clips of a room differ only by where the recorder stood. A real room's noise drifts between recordings made minutes
@@ -11,7 +12,10 @@ normal distribution with standard deviation `--drift-db` (a property of the reco
 retrains Table 1's audio model of each static task with `full`'s recipe and seed, and scores it on the test split
 exactly as Table 1 does. With `--shape-db` every recording gets instead (or as well) a smooth random spectral shape: an
 offset per mel band made of the first three cosines across the 64 bands, with random weights, whose standard deviation
-per band is the given value. Drift 0 and shape 0 reproduce Table 1's audio rows. Nothing here changes a table: it measures how
+per band is the given value. With `--reflection-scale` the static recordings are simulated again with every wall's
+pressure reflection multiplied by that factor (`SfsConfig.reflection_scale`; 1 is the recipe, 0 removes the near-wall
+cue), as scattering walls would weaken the coherent reflection. Drift 0, shape 0 and scale 1 reproduce Table 1's audio
+rows. Nothing here changes a table: it measures how
 sensitive the audio rows are to a nuisance the simulator leaves out. The models go to a throwaway folder.
 """
 import argparse, math, tempfile, time
@@ -19,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from avbook.core import item_rng
+from avbook.core import Cache, item_rng
+from avbook.data.sfs import build_sfs_dataset, sfs_config
 from avbook.models.sfs import task_loss, pos_weight_from_labels
-from avbook.experiments.sfs import (EXPERIMENT_SIZES, task_views, init_task_model, fit_task_model, predict, ap_percent,
-                                    accuracy_percent)
+from avbook.experiments.sfs import (EXPERIMENT_SIZES, task_views, views_from_datasets, init_task_model, fit_task_model, predict,
+                                    ap_percent, accuracy_percent)
 
 
 def spectral_shapes_db(n_clips:int, n_bands:int, shape_db:float, split:str, data_seed:int=0)->np.ndarray:  # (n_clips, n_bands) dB
@@ -48,10 +53,19 @@ class DriftedView(Dataset):
         return tuple(x + self.offset_ln_power[c] for x, c in zip(item[:-1], clips)) + (item[-1],)
 
 
-def drifted_test_ap(task:str, drift_db:float, seed:int, data_seed:int=0, shape_db:float=0.0)->dict:
+def static_recordings(reflection_scale:float, cache:Cache, data_seed:int=0)->dict|None:  # split -> SfsDataset; None: the recipe's
+    "The full-scale static recordings simulated with every wall's pressure reflection scaled by `reflection_scale`."
+    if reflection_scale == 1.0: return None
+    config = sfs_config('full', reflection_scale=reflection_scale)
+    return {split: build_sfs_dataset('static', split, config=config, seed=data_seed, cache=cache) for split in ('train', 'val', 'test')}
+
+
+def drifted_test_ap(task:str, drift_db:float, seed:int, data_seed:int=0, shape_db:float=0.0,
+                    datasets:dict|None=None)->dict:  # datasets: split -> static SfsDataset (None: the recipe's)
     "Train Table 1's static audio model of `task` on drifted recordings; test AP and accuracy (%)."
     sizes = EXPERIMENT_SIZES['full']
-    views = {k: DriftedView(v, drift_db, data_seed, shape_db) for k, v in task_views(task, 'audio', 'static', 'full', seed, data_seed).items()}
+    base = task_views(task, 'audio', 'static', 'full', seed, data_seed) if datasets is None else views_from_datasets(task, 'audio', datasets, 'full', seed, data_seed)
+    views = {k: DriftedView(v, drift_db, data_seed, shape_db) for k, v in base.items()}
     pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
     model = init_task_model(task, 'audio', sizes, seed)
     with tempfile.TemporaryDirectory() as run_dir:
@@ -65,17 +79,22 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--drift-db', type=float, nargs='+', default=[0.0, 1.0, 2.0, 4.0])
     p.add_argument('--shape-db', type=float, nargs='+', default=[0.0])
+    p.add_argument('--reflection-scale', type=float, nargs='+', default=[1.0])
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--tasks', nargs='+', default=['obstacle', 'relative_order'], choices=('obstacle', 'relative_order'))
     args = p.parse_args()
     torch.set_num_threads(1)
-    for drift_db in args.drift_db:
-        for shape_db in args.shape_db:
-            for seed in args.seeds:
-                for task in args.tasks:
-                    t0 = time.time()
-                    out = drifted_test_ap(task, drift_db, seed, shape_db=shape_db)
-                    print(f"level drift {drift_db:g} dB, spectral shape {shape_db:g} dB, seed {seed}, {task}:", out, f"{time.time() - t0:.0f} s", flush=True)
+    with tempfile.TemporaryDirectory() as cache_dir:   # re-simulated recordings are thrown away at the end
+        for scale in args.reflection_scale:
+            datasets = static_recordings(scale, Cache(cache_dir))
+            for drift_db in args.drift_db:
+                for shape_db in args.shape_db:
+                    for seed in args.seeds:
+                        for task in args.tasks:
+                            t0 = time.time()
+                            out = drifted_test_ap(task, drift_db, seed, shape_db=shape_db, datasets=datasets)
+                            print(f"reflection x{scale:g}, level drift {drift_db:g} dB, spectral shape {shape_db:g} dB, seed {seed}, {task}:",
+                                  out, f"{time.time() - t0:.0f} s", flush=True)
 
 
 if __name__ == '__main__': main()
