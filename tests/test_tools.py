@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DIAGNOSTICS = ('sfs_depth_epochs.py', 'sfs_level_drift.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
+DIAGNOSTICS = ('sfs_audio_sensitivity.py', 'sfs_depth_epochs.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
 
 @pytest.mark.parametrize('name', DIAGNOSTICS)
 def test_help_runs(name):
@@ -24,9 +24,9 @@ def test_level_drift_is_one_offset_per_recording(monkeypatch):
     import math, torch
     from avbook.experiments.sfs import task_views
     monkeypatch.syspath_prepend(str(ROOT/'tools'))
-    import sfs_level_drift
+    import sfs_audio_sensitivity
     test = task_views('relative_order', 'audio', 'static', 'smoke')['test']
-    drifted, undrifted = sfs_level_drift.DriftedView(test, 4.0), sfs_level_drift.DriftedView(test, 0.0)
+    drifted, undrifted = sfs_audio_sensitivity.DriftedView(test, 4.0), sfs_audio_sensitivity.DriftedView(test, 0.0)
     for n in range(4):
         (a1, a2, y), (b1, b2, z) = test[n], drifted[n]
         clip1, clip2 = int(test.examples[n][0]), int(test.examples[n][3])
@@ -40,8 +40,8 @@ def test_level_drift_is_one_offset_per_recording(monkeypatch):
 def test_spectral_shapes_are_smooth_with_the_asked_spread(monkeypatch):
     "The tool's spectral drift has the asked standard deviation per band and changes slowly from band to band."
     monkeypatch.syspath_prepend(str(ROOT/'tools'))
-    import sfs_level_drift
-    shapes_db = sfs_level_drift.spectral_shapes_db(4000, 64, 3.0, 'train')
+    import sfs_audio_sensitivity
+    shapes_db = sfs_audio_sensitivity.spectral_shapes_db(4000, 64, 3.0, 'train')
     assert np.allclose(shapes_db.std(0), 3.0, rtol=0.1)                          # 3 dB in every band
     neighbours = [np.corrcoef(shapes_db[:, j], shapes_db[:, j + 1])[0, 1] for j in range(63)]
     assert min(neighbours) > 0.95                                                # neighbouring bands move together: a smooth shape

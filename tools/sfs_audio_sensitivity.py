@@ -1,9 +1,9 @@
 """How much of the simulated audio's edge comes from a room noise that never drifts, or from the strength of the wall's reflection? Table 1's audio models retrained on altered recordings.
 
-Usage (full-scale simulated static recordings; prints one line per drift, seed and task):
-    python tools/sfs_level_drift.py --drift-db 0 1 2 4 --seeds 0 1
-    python tools/sfs_level_drift.py --drift-db 0 --shape-db 1 2 4 --seeds 0 1 2
-    python tools/sfs_level_drift.py --drift-db 0 --reflection-scale 0.7 0.5 0.3 --seeds 0 1 2
+Usage (full-scale simulated static recordings; prints one line per setting, seed and task):
+    python tools/sfs_audio_sensitivity.py --drift-db 0 1 2 4 --seeds 0 1
+    python tools/sfs_audio_sensitivity.py --drift-db 0 --shape-db 1 2 4 --seeds 0 1 2
+    python tools/sfs_audio_sensitivity.py --drift-db 0 --reflection-scale 0.7 0.5 0.3 --seeds 0 1 2
 
 In the simulator a classroom's ambient noise has one spectrum and one level for every recording made in it, so two
 clips of a room differ only by where the recorder stood. A real room's noise drifts between recordings made minutes
