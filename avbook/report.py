@@ -98,6 +98,19 @@ def _numbers(r:ReproResult)->pd.Series:  # (row, column) -> float, the numeric c
     frame = r.frame.apply(pd.to_numeric, errors='coerce')
     return pd.Series({(row, column): frame.at[row, column] for row in frame.index for column in frame.columns}, dtype=float)
 
+def _whole_number_columns(*numbers:pd.Series)->set:  # column names
+    "Columns whose every cell, in every run given, is a whole number: signs, chosen epochs, counts, sizes (bookkeeping, not measurements)."
+    cells = pd.concat(numbers).dropna()
+    whole = (cells == cells.round()).groupby(level=1).all()
+    return set(whole.index[whole])
+
+def _relative_change_pct(na:pd.Series, nb:pd.Series)->pd.Series:  # (row, column) -> % (0 in bookkeeping columns)
+    "Change of each cell relative to its column's largest reference value (or, where that is 0, the largest in either run)."
+    column_max = lambda s: s.abs().groupby(level=1).transform('max')
+    scale = column_max(nb).where(column_max(nb) > 0, column_max(pd.concat([na, nb], axis=1).abs().max(axis=1))).clip(lower=1e-12)
+    relative = 100 * (na - nb).abs() / scale
+    return relative.where(~relative.index.get_level_values(1).isin(_whole_number_columns(na, nb)), 0.0)
+
 def compare_results(results_dir:str|Path,    # the runs to check, e.g. one's own `avbook-reproduce --out-dir`
                     reference_dir:str|Path,  # the runs to check against, e.g. the book's `results/`
                    )->pd.DataFrame:          # one row per run found under both
@@ -112,8 +125,7 @@ def compare_results(results_dir:str|Path,    # the runs to check, e.g. one's own
         shared = na.index.intersection(nb.index)
         na, nb = na[shared], nb[shared]
         changed = ~((na == nb) | (na.isna() & nb.isna()))
-        scale = nb.abs().groupby(level=1).transform('max').clip(lower=1e-12)   # a column's largest reference value
-        relative = (100 * (na - nb).abs() / scale).where(changed, 0.0)
+        relative = _relative_change_pct(na, nb).where(changed, 0.0)
         rows.append(dict(paper=key[0], artifact=key[1], scale=key[2], seed=key[3], held='%d / %d' % a.counts(), reference_held='%d / %d' % b.counts(),
                          verdicts_changed=len(flipped), changed_claims=flipped, numbers=len(shared), numbers_changed=int(changed.sum()),
                          largest_change_pct=float(relative.max()) if changed.any() else 0.0,
@@ -130,7 +142,8 @@ def comparison_markdown(comparison:pd.DataFrame)->str:
     for r in comparison.itertuples():
         lines.append(f"| {r.paper} {r.artifact} ({r.scale}, seed {r.seed}) | {r.held} | {r.reference_held} | {r.verdicts_changed} | "
                      f"{r.numbers_changed} / {r.numbers} | {r.largest_change_pct:.1f} %{f' ({r.largest_change_at})' if r.largest_change_at else ''} | {r.machine} | {r.reference_machine} |")
-    lines += ["", "The largest change is relative to the column's largest reference value; in parentheses, the row / column where it is.", ""]
+    lines += ["", "The largest change is relative to the column's largest reference value (the largest in either run where that is 0), over the "
+              "columns that hold measurements (not signs, epochs or counts, which are whole numbers); in parentheses, the row / column where it is.", ""]
     for r in comparison[comparison.verdicts_changed > 0].itertuples():
         lines += [f"{r.paper} {r.artifact} ({r.scale}, seed {r.seed}): " + '; '.join(r.changed_claims) + "."]
     return '\n'.join(lines)
