@@ -6,7 +6,7 @@ Docs: https://avbook.github.io/avbook/training.html.md"""
 
 # %% ../nbs/40_training.ipynb #e23132c0
 from __future__ import annotations
-import contextlib, hashlib, io, json, os, random, socket, subprocess, sys
+import atexit, contextlib, hashlib, io, json, os, random, socket, subprocess, sys
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -156,10 +156,15 @@ def world_size()->int:
     "The number of processes of this run (1 outside `torchrun`)."
     return int(os.environ.get('WORLD_SIZE', '1'))
 
+def _destroy_process_group():
+    "Shut the process group down before the interpreter does (left to it, gloo's threads can abort the process on exit)."
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+
 @contextlib.contextmanager
 def distributed(learn:Learner):
     "Train `learn` data-parallel across the processes of a `torchrun` launch (a no-op in a single process)."
     if world_size() <= 1: yield learn; return
+    atexit.unregister(_destroy_process_group); atexit.register(_destroy_process_group)   # once per process; the group stays usable until exit
     learn.add_cb(DataParallelTrainer(sync_bn=False, cpu=learn.dls.device.type == 'cpu'))
     if int(os.environ.get('RANK', '0')) != 0 and hasattr(learn, 'progress'): learn.remove_cb(ProgressCallback)
     try: yield learn
