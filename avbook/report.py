@@ -107,7 +107,8 @@ def _whole_number_columns(*numbers:pd.Series)->set:  # column names
 def _relative_change_pct(na:pd.Series, nb:pd.Series)->pd.Series:  # (row, column) -> % (0 in bookkeeping columns)
     "Change of each cell relative to its column's largest reference value (or, where that is 0, the largest in either run)."
     column_max = lambda s: s.abs().groupby(level=1).transform('max')
-    scale = column_max(nb).where(column_max(nb) > 0, column_max(pd.concat([na, nb], axis=1).abs().max(axis=1))).clip(lower=1e-12)
+    reference_max = column_max(nb)
+    scale = reference_max.where(reference_max > 0, column_max(pd.concat([na, nb], axis=1).abs().max(axis=1))).clip(lower=1e-12)
     relative = 100 * (na - nb).abs() / scale
     return relative.where(~relative.index.get_level_values(1).isin(_whole_number_columns(na, nb)), 0.0)
 

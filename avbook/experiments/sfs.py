@@ -86,7 +86,7 @@ def task_views(task:str,        # 'obstacle' or 'relative_order'
                image_hw:tuple|None=None, # None: the recipe's frames; else frames rendered at (height, width) pixels (`rerender_frames`)
               )->dict:          # 'train', 'valid', 'test' -> `SfsView`
     "Training, validation and test examples of one Table 1 cell."
-    check_choice('subset', subset, TABLE1_SUBSETS)
+    check_choice('task', task, TABLE1_TASKS); check_choice('modality', modality, MODALITIES); check_choice('subset', subset, TABLE1_SUBSETS)
     datasets = {split: sfs_subset(subset, split, scale, data_seed, data_root) for split in ('train', 'val', 'test')}
     if image_hw is not None: datasets = {split: rerender_frames(ds, image_hw) for split, ds in datasets.items()}
     return views_from_datasets(task, modality, datasets, scale, seed, data_seed)
@@ -226,13 +226,13 @@ def train_model(task:str,          # 'obstacle' or 'relative_order'
                )->dict:            # state (CPU state dict), best_epoch, best_valid (validation AP, %), log_csv
     "Train (or load from the cache) the Table 1 model for `task` on `subset` from `modality`."
     if image_hw is not None and modality == 'audio': raise ParameterError("image_hw changes the frames; it applies to image models, not to modality='audio'")
-    views = task_views(task, modality, subset, scale, seed, data_seed, data_root, image_hw)
     sizes = EXPERIMENT_SIZES[scale]
     params = dict(task=task, modality=modality, subset=subset, seed=int(seed), data_seed=int(data_seed), sizes=sizes,
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
     if data_root is not None: params['real_data'] = {s: real_data_fingerprint(data_root, subset, s) for s in ('train', 'val')}
     if image_hw is not None: params['image_hw'] = [int(x) for x in image_hw]
     def make():
+        views = task_views(task, modality, subset, scale, seed, data_seed, data_root, image_hw)   # only on a miss: the data are not loaded for a cached model
         pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
         encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
         model, run_dir = init_task_model(task, modality, sizes, seed, encoder_state), training_run_dir('sfs-table1-model', params, cache)
