@@ -127,10 +127,11 @@ def compare_results(results_dir:str|Path,    # the runs to check, e.g. one's own
         na, nb = na[shared], nb[shared]
         changed = ~((na == nb) | (na.isna() & nb.isna()))
         relative = _relative_change_pct(na, nb).where(changed, 0.0)
+        moved = relative > 0   # a measurement changed (bookkeeping columns count as 0)
         rows.append(dict(paper=key[0], artifact=key[1], scale=key[2], seed=key[3], held='%d / %d' % a.counts(), reference_held='%d / %d' % b.counts(),
                          verdicts_changed=len(flipped), changed_claims=flipped, numbers=len(shared), numbers_changed=int(changed.sum()),
-                         largest_change_pct=float(relative.max()) if changed.any() else 0.0,
-                         largest_change_at=' / '.join(map(str, relative.idxmax())) if changed.any() else '',
+                         largest_change_pct=float(relative.max()) if moved.any() else 0.0,
+                         largest_change_at=' / '.join(map(str, relative.idxmax())) if moved.any() else '',
                          machine=machine_label(a.machine), reference_machine=machine_label(b.machine)))
     columns = ['paper', 'artifact', 'scale', 'seed', 'held', 'reference_held', 'verdicts_changed', 'changed_claims', 'numbers', 'numbers_changed',
                'largest_change_pct', 'largest_change_at', 'machine', 'reference_machine']
