@@ -389,17 +389,19 @@ def image_resolution_sweep(subset:str='static',       # 'static' or 'motion'
     check_choice('subset', subset, TABLE1_SUBSETS)
     if not factors or any(int(f) != f or f < 1 for f in factors): raise ParameterError(f"factors={factors}: need integers >= 1")
     h, w = sfs_config(get_scale(scale).name).image_hw
-    rows, n_boot = {}, EXPERIMENT_SIZES[scale]['n_bootstrap']
+    n_boot = EXPERIMENT_SIZES[scale]['n_bootstrap']
+    def test_ap(modality, image_hw=None)->dict:   # obstacle and relative-order test AP (%) of one model, with 95 % intervals
+        row = {}
+        for task, prefix in zip(TABLE1_TASKS, ('obstacle', 'relative')):
+            out = evaluate_model(task, modality, subset, scale, seed, device, data_seed, image_hw=image_hw)
+            ci = metric_ci(out['scores'], out['labels'], 'ap', n_boot, seed)
+            row.update({f"{prefix}_ap": ci['estimate'], f"{prefix}_ap_lo": ci['low'], f"{prefix}_ap_hi": ci['high']})
+        return row
+    rows = {}
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
-        for modality, f in [('image', int(f)) for f in factors] + [('audio', None)]:
-            hw = None if f in (None, 1) else (h * f, w * f)
-            size = (h * f, w * f) if f else (np.nan, np.nan)
-            row = dict(height=size[0], width=size[1])
-            for task, prefix in zip(TABLE1_TASKS, ('obstacle', 'relative')):
-                out = evaluate_model(task, modality, subset, scale, seed, device, data_seed, image_hw=hw)
-                ci = metric_ci(out['scores'], out['labels'], 'ap', n_boot, seed)
-                row.update({f"{prefix}_ap": ci['estimate'], f"{prefix}_ap_lo": ci['low'], f"{prefix}_ap_hi": ci['high']})
-            rows[f"Image / {subset} / {size[1]} x {size[0]}" if f else row_label('audio', subset)] = row
+        for f in map(int, factors):
+            rows[f"Image / {subset} / {w * f} x {h * f}"] = dict(height=h * f, width=w * f, **test_ap('image', None if f == 1 else (h * f, w * f)))
+        rows[row_label('audio', subset)] = dict(height=np.nan, width=np.nan, **test_ap('audio'))
     return pd.DataFrame.from_dict(rows, orient='index')
 
 # %% ../../nbs/50_experiments_sfs.ipynb #ea063df8
