@@ -29,7 +29,7 @@ __all__ = ['ROBOT_SIZES', 'POLICIES', 'POLICY_NAMES', 'ROBOT_SIMULATOR_ONLY', 'R
 # %% ../../nbs/55_experiments_sfs_robot.ipynb #bd4e952f
 ROBOT_SIZES = ScaleTable(
     smoke=dict(n_rooms=1, repeats=1, max_steps=8, n_bootstrap=100),
-    full=dict(n_rooms=4, repeats=2, max_steps=40, n_bootstrap=1000),
+    full=dict(n_rooms=9, repeats=4, max_steps=40, n_bootstrap=1000),
     paper=dict(n_rooms=1, repeats=2, max_steps=40, n_bootstrap=1000),
 )
 POLICIES = ('random', 'straight', 'audio', 'vision')
