@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DIAGNOSTICS = ('sfs_audio_sensitivity.py', 'sfs_depth_epochs.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
+DIAGNOSTICS = ('sfs_audio_sensitivity.py', 'sfs_depth_epochs.py', 'sfs_probe_diagnostic.py', 'sfs_sync_diagnostic.py', 'slfm_pose_diagnostic.py')
 
 @pytest.mark.parametrize('name', DIAGNOSTICS)
 def test_help_runs(name):
@@ -46,3 +46,34 @@ def test_spectral_shapes_are_smooth_with_the_asked_spread(monkeypatch):
     neighbours = [np.corrcoef(shapes_db[:, j], shapes_db[:, j + 1])[0, 1] for j in range(63)]
     assert min(neighbours) > 0.95                                                # neighbouring bands move together: a smooth shape
     assert not np.allclose(shapes_db[0], shapes_db[1])                           # a different shape per recording
+
+def test_probe_learning_curve_tells_memorised_from_general_features(monkeypatch):
+    "A feature tied to the training videos fits the training split but not the held-out ones; a general one holds up and gains from more videos."
+    monkeypatch.syspath_prepend(str(ROOT/'tools'))
+    import sfs_probe_diagnostic as diag
+    rng = np.random.default_rng(0)
+    def split(first_video, n_videos, general):   # 60 dims: dim 0 carries the label (general) or each video's own dim does (memorised)
+        video = np.repeat(np.arange(first_video, first_video + n_videos), 20); y = rng.integers(0, 2, len(video))
+        x = rng.normal(0, 0.1, (len(y), 60)); x[np.arange(len(y)), 0 if general else video] += 2 * (2 * y - 1) + rng.normal(0, 1, len(y))
+        return x, y, video
+    splits = lambda general: dict(train=split(0, 40, general), val=split(40, 10, general), test=split(50, 10, general))
+    for general in (True, False):
+        data = splits(general)
+        table = diag.penalty_table(data, 'relative_order')
+        train_ap, val_ap = table[0][1], table[0][2]
+        if general: assert train_ap > 80 and val_ap > 80
+        else: assert train_ap > 95 and val_ap < 70                                   # fits the training videos only
+    curve = diag.learning_curve(splits(True), 'relative_order', (2, 40), 0)
+    assert set(curve) == {2, 40} and all(wd in diag.probes.probe_sizes('full')['probe_weight_decays'] for _, _, wd in curve.values())
+    assert curve[40][0] > curve[2][0] + 5                                             # a general feature gains from more training videos
+
+def test_pretext_budget_changes_one_scale_for_this_process(monkeypatch):
+    "The diagnostic's pretext budget replaces the epochs and examples of one scale and leaves the others alone."
+    monkeypatch.syspath_prepend(str(ROOT/'tools'))
+    import sfs_probe_diagnostic as diag
+    monkeypatch.setattr(diag.probes, 'PROBE_SIZES', diag.probes.PROBE_SIZES)
+    smoke = diag.probes.probe_sizes('smoke')
+    diag.set_pretext_budget('full', 10, 60)
+    full = diag.probes.probe_sizes('full')
+    assert (full['pretext_epochs'], full['pretext_examples_per_video']) == (10, 60)
+    assert diag.probes.probe_sizes('smoke') == smoke
