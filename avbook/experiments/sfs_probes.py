@@ -23,19 +23,20 @@ from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_
 from ..models.common import fit_kmeans_bins, to_bin, SiameseHead
 from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
-from .sfs import EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, torch_threads
+from .sfs import EXPERIMENT_SIZES, IMAGE_HW_FACTORS, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
 __all__ = ['PROBE_SIZES', 'PROBE_RECIPE', 'EVENT_DATA_SEED', 'EVENT_MODEL_SEED', 'SYNC_MIN_OFFSET_S', 'EVENT_RECIPE', 'AV_MODELS',
            'RAYLEIGH_MEAN', 'EVENT_LEVEL_DB', 'AUDIO_FEATURES', 'IMAGE_FEATURES', 'PROBE_TASKS', 'MODALITY_SETS',
-           'FEATURE_NAMES', 'PROBE_ROWS', 'PAPER_ROW_NUMBERS', 'TABLE4_COLUMNS', 'TABLE5_COLUMNS',
-           'PROBES_SIMULATOR_ONLY', 'probe_sizes', 'probe_version', 'event_version', 'motion_split', 'AVOrderExamples',
-           'sync_examples', 'AVSyncExamples', 'predict_logits', 'fit_epochs', 'AgreementAVOrderNet',
+           'FEATURE_NAMES', 'PROBE_ROWS', 'PAPER_ROW_NUMBERS', 'TABLE4_COLUMNS', 'TABLE5_COLUMNS', 'TASK_COLUMNS',
+           'PROBE_HW_FACTORS', 'PROBES_SIMULATOR_ONLY', 'probe_sizes', 'probe_version', 'event_version', 'motion_split',
+           'AVOrderExamples', 'sync_examples', 'AVSyncExamples', 'predict_logits', 'fit_epochs', 'AgreementAVOrderNet',
            'AgreementAVSyncNet', 'pretext_network', 'pretext_scores', 'pretrain_av_model', 'sfs_to_vggish_logmel',
            'event_corpus', 'EventPatches', 'pretrain_event_vggish', 'frozen_encoder', 'frame_features',
            'fit_linear_probe', 'probe_examples', 'gather_features', 'probe_row_label', 'probe_row_map', 'probe_scores',
-           'bin_metric_ci', 'table4', 'table5', 'pretext_summary', 'pretext_claims', 'table4_claims', 'table5_claims']
+           'bin_metric_ci', 'table4', 'table5', 'pretext_summary', 'pretext_claims', 'table4_claims', 'table5_claims',
+           'probe_resolution_study']
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #2d8b7320
 PROBE_SIZES = ScaleTable(
@@ -74,9 +75,12 @@ def event_version()->str:
     return f"probe{EVENT_RECIPE}+{recipe_version()}"
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #4b996faa
-def motion_split(split:str, scale:str, data_seed:int=0)->SfsDataset:
+def motion_split(split:str, scale:str, data_seed:int=0,
+                 image_hw:tuple|None=None,  # None: the recipe's frames; else frames rendered at (height, width) pixels
+                )->SfsDataset:
     "The simulated motion videos of one split."
-    return build_sfs_dataset('motion', split, scale, data_seed)
+    ds = build_sfs_dataset('motion', split, scale, data_seed)
+    return ds if image_hw is None else rerender_frames(ds, image_hw)
 
 class AVOrderExamples(Dataset):
     "Motion pairs as `(audio_1, audio_2, image_1, image_2, 0)` for `AVOrderNet` (the 0 is a placeholder target)."
@@ -188,12 +192,12 @@ AV_MODELS = ('av_sync', 'av_order')
 def _order_accuracy(logits, targets)->float: return float(((logits > 0) == (np.array([1., 0., 0., 1.]) > 0.5)).mean())
 def _binary_accuracy(logits, targets)->float: return float(((logits > 0) == (targets > 0.5)).mean())
 
-def _pretext_items(kind:str, split:str, scale:str, seed:int, data_seed:int)->Dataset:
+def _pretext_items(kind:str, split:str, scale:str, seed:int, data_seed:int, image_hw=None)->Dataset:
     sizes, train = probe_sizes(scale), split == 'train'
     n = sizes['pretext_examples_per_video' if train else 'pretext_valid_per_video' if split == 'val' else 'eval_pairs_per_video']
     s = seed if train else data_seed
     make = AVOrderExamples if kind == 'av_order' else AVSyncExamples
-    return make(motion_split(split, scale, data_seed), train, n, s)
+    return make(motion_split(split, scale, data_seed, image_hw), train, n, s)
 
 def pretext_network(kind:str, scale:str, seed:int, device='auto')->nn.Module:
     "An AV-Sync or AV-Order network at the widths of `scale`: random audio encoder, image encoder from ImageNet* (authors' code: ImageNet)."
@@ -216,15 +220,17 @@ def pretrain_av_model(kind:str,         # 'av_sync' or 'av_order'
                       data_seed:int=0,  # seed of the simulated motion videos
                       cache:Cache|None=None,
                       progress:bool=False, # print each training epoch's log line
+                      image_hw:tuple|None=None, # None: the recipe's frames; else frames rendered at (height, width) pixels
                      )->dict:           # audio_state, image_state, best_epoch, best_valid_acc, log, test_ap, test_acc (%, with _lo/_hi)
     "Train (or load from the cache) an AV-Sync or AV-Order model on the motion training videos, with its pretext test scores."
     check_choice('kind', kind, AV_MODELS); sizes = probe_sizes(scale)
     params = dict(kind=kind, seed=int(seed), data_seed=int(data_seed), sizes={k: v for k, v in sizes.items() if not k.startswith('event')},
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
+    if image_hw is not None: params['image_hw'] = [int(x) for x in image_hw]
     def make():
         model = pretext_network(kind, scale, seed, device)
-        train = lambda epoch: _pretext_items(kind, 'train', scale, item_seed(seed, 'sfs-pretext-epoch', epoch) % 2**31, data_seed)
-        valid, test = (_pretext_items(kind, s, scale, seed, data_seed) for s in ('val', 'test'))
+        train = lambda epoch: _pretext_items(kind, 'train', scale, item_seed(seed, 'sfs-pretext-epoch', epoch) % 2**31, data_seed, image_hw)
+        valid, test = (_pretext_items(kind, s, scale, seed, data_seed, image_hw) for s in ('val', 'test'))
         loss = av_order_loss if kind == 'av_order' else F.binary_cross_entropy_with_logits
         acc = _order_accuracy if kind == 'av_order' else _binary_accuracy
         out = fit_epochs(model, train, valid, loss, acc, sizes['pretext_epochs'], sizes['pretext_batch_size'], sizes['pretext_lr'], sizes['wd'], seed, device, progress)
@@ -342,6 +348,7 @@ def _calibrate_batchnorm(encoder:nn.Module, inputs:torch.Tensor, batch_size:int=
 def frozen_encoder(modality:str,    # 'audio' or 'image'
                    name:str,        # one of `AUDIO_FEATURES` / `IMAGE_FEATURES`
                    scale:str='full', seed:int=0, device='auto', data_seed:int=0,
+                   image_hw:tuple|None=None,  # frames of the pretext and BatchNorm data: None = the recipe's, else (height, width) pixels
                   )->nn.Module:     # the encoder, in eval mode
     "The network whose pooled features a probe row uses."
     check_choice('modality', modality, ('audio', 'image'))
@@ -349,11 +356,11 @@ def frozen_encoder(modality:str,    # 'audio' or 'image'
     sizes = probe_sizes(scale)
     make = (lambda: VGGish(sizes['audio_width'])) if modality == 'audio' else (lambda: ImageEncoder(sizes['image_width']))
     seed_everything(item_seed(seed, 'sfs-scratch-features', modality)); enc = make()
-    if name in AV_MODELS: enc.load_state_dict(pretrain_av_model(name, scale, seed, device, data_seed)[f"{modality}_state"])
+    if name in AV_MODELS: enc.load_state_dict(pretrain_av_model(name, scale, seed, device, data_seed, image_hw=image_hw)[f"{modality}_state"])
     elif name == 'vggish_proc': enc.load_state_dict(pretrain_event_vggish(scale, EVENT_MODEL_SEED, device)['state'])   # one checkpoint, like AudioSet VGGish
     elif name == 'imagenet': enc.load_state_dict(pretrain_image_encoder(scale, seed, device))
     else:
-        ds = motion_split('train', scale, data_seed)
+        ds = motion_split('train', scale, data_seed, image_hw)
         rows = np.array([(v, f) for v in range(len(ds)) for f in _window_frames(ds)])
         rows = rows[item_rng(seed, 'sfs-bn-calibration').permutation(len(rows))[:sizes['bn_calibration_examples']]]
         _calibrate_batchnorm(enc, _inputs(ds, modality, name == 'scratch_vggish_proc', rows))
@@ -361,13 +368,17 @@ def frozen_encoder(modality:str,    # 'audio' or 'image'
 
 def frame_features(modality:str, name:str, split:str, scale:str='full', seed:int=0, device='auto', data_seed:int=0,
                    cache:Cache|None=None,
+                   image_hw:tuple|None=None,  # None: the recipe's frames; else frames rendered at (height, width) pixels
                   )->np.ndarray:    # (video, frame, feature_dim) float32
     "Pooled features of every (video, frame) of a motion split under one frozen encoder (cached)."
+    if image_hw is not None and name in ('vggish_proc', 'scratch_vggish_proc', 'imagenet'):
+        raise ParameterError(f"image_hw applies to features that depend on the motion frames (scratch, av_sync, av_order), not to {name!r}")
     params = dict(modality=modality, name=name, split=split, seed=int(seed), data_seed=int(data_seed), sizes=probe_sizes(scale),
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
+    if image_hw is not None: params['image_hw'] = [int(x) for x in image_hw]
     def make():
-        device_ = get_device(device); enc = frozen_encoder(modality, name, scale, seed, device_, data_seed).to(device_)
-        ds = motion_split(split, scale, data_seed)
+        device_ = get_device(device); enc = frozen_encoder(modality, name, scale, seed, device_, data_seed, image_hw).to(device_)
+        ds = motion_split(split, scale, data_seed, image_hw)
         rows = np.array([(v, f) for v in range(len(ds)) for f in range(ds.rgb.shape[1])])
         out = []
         with torch.no_grad():
@@ -439,16 +450,17 @@ def probe_row_map(paper_index)->dict:  # our row label -> the paper's ' / '-join
     return {probe_row_label(*k): by_number[str(n)] for k, n in PAPER_ROW_NUMBERS.items()}
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #b296fc6b
-def _feature_tables(group:str, name:str, split:str, scale, seed, device, data_seed)->list:
-    if group == 'Both': return [frame_features('audio', name, split, scale, seed, device, data_seed), frame_features('image', name, split, scale, seed, device, data_seed)]
-    return [frame_features('audio' if group == 'Audio' else 'image', name, split, scale, seed, device, data_seed)]
+def _feature_tables(group:str, name:str, split:str, scale, seed, device, data_seed, image_hw=None)->list:
+    return [frame_features(m, name, split, scale, seed, device, data_seed, image_hw=image_hw) for m in MODALITY_SETS[group]]
 
-def probe_scores(task:str, group:str, name:str, scale:str='full', seed:int=0, device='auto', data_seed:int=0)->dict:
+def probe_scores(task:str, group:str, name:str, scale:str='full', seed:int=0, device='auto', data_seed:int=0,
+                 image_hw:tuple|None=None,  # None: the recipe's frames; else frames rendered at (height, width) pixels
+                )->dict:
     "Fit one probe (penalty picked on validation) and score the test split: scores (n, K), targets, weight_decay, centers."
     sizes, data = probe_sizes(scale), {}
     for split in ('train', 'val', 'test'):
         rows, y = probe_examples(task, split, scale, seed, data_seed)
-        data[split] = (gather_features(_feature_tables(group, name, split, scale, seed, device, data_seed), rows), y)
+        data[split] = (gather_features(_feature_tables(group, name, split, scale, seed, device, data_seed, image_hw), rows), y)
     centers = fit_kmeans_bins(data['train'][1], N_RATIO_BINS, seed) if task == 'ratio_bins' else None
     label = (lambda y: to_bin(y, centers)) if task == 'ratio_bins' else (lambda y: y.astype(int))
     K = N_RATIO_BINS if task == 'ratio_bins' else 2
@@ -475,13 +487,13 @@ def bin_metric_ci(scores, targets, metric:str, centers=None, n_resamples:int=100
           'avg_dist': lambda s, t: average_bin_distance(s, t), 'avg_dist_log': lambda s, t: average_bin_distance(s, t, centers)}[metric]
     return bootstrap_ci((np.asarray(scores, dtype=float), np.asarray(targets)), fn, n_resamples, seed)
 
-def _rows(task_columns:dict, scale, seed, device, data_seed, num_threads)->pd.DataFrame:
+def _rows(task_columns:dict, scale, seed, device, data_seed, num_threads, probe_rows=PROBE_ROWS, image_hw=None)->pd.DataFrame:
     n_boot, rows = probe_sizes(scale)['n_bootstrap'], {}
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):
-        for group, name in PROBE_ROWS:
+        for group, name in probe_rows:
             row = {}
             for task, columns in task_columns.items():
-                out = probe_scores(task, group, name, scale, seed, device, data_seed)
+                out = probe_scores(task, group, name, scale, seed, device, data_seed, image_hw)
                 for column, metric in columns.items():
                     if task == 'ratio_bins': ci = bin_metric_ci(out['scores'], out['targets'], metric, out['centers'], n_boot, seed)
                     else: ci = metric_ci(_sigmoid_of_margin(out['scores']), out['targets'], metric, n_boot, seed)
@@ -494,14 +506,16 @@ def _rows(task_columns:dict, scale, seed, device, data_seed, num_threads)->pd.Da
 TABLE4_COLUMNS = ('obstacle_ap', 'obstacle_acc', 'relative_ap')
 TABLE5_COLUMNS = ('top1', 'top5', 'avg_dist')
 
+TASK_COLUMNS = dict(table4={'obstacle': dict(obstacle_ap='ap', obstacle_acc='acc'), 'relative_order': dict(relative_ap='ap', relative_acc='acc')},
+                    table5={'ratio_bins': dict(top1='top1', top5='top5', avg_dist='avg_dist', avg_dist_log='avg_dist_log')})
+
 def table4(scale:str='full', seed:int=0, device='auto', data_seed:int=0, num_threads:int|None=1)->pd.DataFrame:  # rows `probe_row_label`; % with `_lo`/`_hi`
     "Structure from Silence Table 4 on the simulated motion videos: linear probes for obstacle detection and relative order."
-    return _rows({'obstacle': dict(obstacle_ap='ap', obstacle_acc='acc'), 'relative_order': dict(relative_ap='ap', relative_acc='acc')},
-                 scale, seed, device, data_seed, num_threads)
+    return _rows(TASK_COLUMNS['table4'], scale, seed, device, data_seed, num_threads)
 
 def table5(scale:str='full', seed:int=0, device='auto', data_seed:int=0, num_threads:int|None=1)->pd.DataFrame:  # rows `probe_row_label`
     "Structure from Silence Table 5 on the simulated motion videos: linear probes for depth-ratio bins (Top-1, Top-5, Avg. Dist)."
-    return _rows({'ratio_bins': dict(top1='top1', top5='top5', avg_dist='avg_dist', avg_dist_log='avg_dist_log')}, scale, seed, device, data_seed, num_threads)
+    return _rows(TASK_COLUMNS['table5'], scale, seed, device, data_seed, num_threads)
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #4036541f
 def pretext_summary(scale:str='full', seed:int=0, device='auto', data_seed:int=0)->pd.DataFrame:  # rows: AV-Sync, AV-Order, the VGGish-proc* event classifier
@@ -547,6 +561,28 @@ def table5_claims(pretext:pd.DataFrame|None=None)->list:
                claim_ci_separated("audio AV-Order beats AV-Sync on ratio Top-1", A('av_order'), A('av_sync'), 'top1', weak=True),
                claim_ci_separated("ImageNet* is the best visual feature on ratio Top-1", V('imagenet'), [V('scratch'), V('av_sync'), V('av_order')], 'top1', weak=True)]
     return claims + (pretext_claims(pretext) if pretext is not None else [])
+
+# %% ../../nbs/52_experiments_sfs_probes.ipynb #b1ae4281
+PROBE_HW_FACTORS = (1, 4)   # the recipe's frames and the size at which Table 1's image model overtakes audio
+
+def probe_resolution_study(table:str='table4',      # 'table4' or 'table5': which probe tasks
+                           factors:tuple=PROBE_HW_FACTORS, # multiples of the recipe's frame size
+                           scale:str='full', seed:int=0, device='auto', data_seed:int=0, num_threads:int|None=1,
+                          )->pd.DataFrame:           # rows 'Group / Feature / W x H'; height, width, pretext_acc, the table's columns
+    "The AV-Sync and AV-Order rows of Table 4 or 5 with the pretext models trained and probed on frames at several sizes."
+    check_choice('table', table, TASK_COLUMNS)
+    if not factors or any(int(f) != f or f < 1 for f in factors): raise ParameterError(f"factors={factors}: need integers >= 1")
+    h, w = sfs_config(get_scale(scale).name).image_hw
+    probe_rows = [(group, name) for name in AV_MODELS for group in MODALITY_SETS]
+    parts = []
+    for f in map(int, factors):
+        hw = None if f == 1 else (h * f, w * f)
+        part = _rows(TASK_COLUMNS[table], scale, seed, device, data_seed, num_threads, probe_rows, hw)
+        pretext = {probe_row_label(g, n): pretrain_av_model(n, scale, seed, device, data_seed, image_hw=hw)['test_acc'] for g, n in probe_rows}
+        part.insert(0, 'pretext_acc', [pretext[i] for i in part.index])
+        part.insert(0, 'width', w * f); part.insert(0, 'height', h * f)
+        parts.append(part.rename(index=lambda label: f"{label} / {w * f} x {h * f}"))
+    return pd.concat(parts)
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #0e429462
 PROBES_SIMULATOR_ONLY = ("the self-supervised pretext models and the linear probes train and test on the simulated motion recordings; "
