@@ -23,7 +23,7 @@ from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_
 from ..models.common import fit_kmeans_bins, to_bin, SiameseHead
 from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
-from .sfs import EXPERIMENT_SIZES, IMAGE_HW_FACTORS, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads
+from .sfs import EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
