@@ -82,3 +82,16 @@ def test_text_claims_paper_numbers_and_data_root():
     for artifact in ('fig8', 'text_claims'):
         with pytest.raises(DataError, match=f"data_root='/nowhere': sfs {artifact} runs on the simulator only: the band-limited.*data_root=None"):
             require_simulator('/nowhere', 'sfs', artifact, bands.BANDS_SIMULATOR_ONLY)
+
+
+def test_finetune_claim_reads_the_paired_interval():
+    "The fine-tuning claim holds only when the paired AP difference's lower bound is above 0, whatever the two rows' own intervals."
+    R = bands.TEXT_ROWS
+    claim = [c for c in bands.text_claims() if c.name.startswith('fine-tuning AV-Order')]
+    assert len(claim) == 1 and not claim[0].weak
+    def frame(diff_lo):
+        rows = {R['scratch']: dict(ap=80.0, ap_lo=74.0, ap_hi=86.0), R['finetuned']: dict(ap=83.0, ap_lo=77.0, ap_hi=89.0),
+                R['finetuned_minus_scratch']: dict(ap=3.0, ap_lo=diff_lo, ap_hi=6.0)}
+        return pd.DataFrame.from_dict(rows, orient='index')
+    assert evaluate_claims(claim, frame(0.5))[0].held                  # overlapping row intervals, paired difference clear of 0
+    assert not evaluate_claims(claim, frame(-0.5))[0].held

@@ -6,7 +6,7 @@ Docs: https://avbook.github.io/avbook/experiments_sfs_probes.html.md"""
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #c117ddf3
 from __future__ import annotations
-import copy, dataclasses, math
+import copy, dataclasses, math, shutil
 import numpy as np
 import pandas as pd
 import torch
@@ -19,11 +19,12 @@ from ..audio import log_mel, mel_filterbank, PAPER_LOGMEL
 from ..data.sfs import (SfsDataset, build_sfs_dataset, sfs_config, obstacle_dataset, relative_order_pairs,
                              depth_ratio_pairs)
 from ..models.vggish import VGGish
-from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_order_loss, N_RATIO_BINS
+from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_order_loss, N_RATIO_BINS, task_loss, pos_weight_from_labels
 from ..models.common import fit_kmeans_bins, to_bin, SiameseHead
 from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
-from .sfs import EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads
+from .sfs import (EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads,
+                                   task_views, init_task_model, fit_task_model, training_run_dir, predict)
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
@@ -36,7 +37,7 @@ __all__ = ['PROBE_SIZES', 'PROBE_RECIPE', 'EVENT_DATA_SEED', 'EVENT_MODEL_SEED',
            'event_corpus', 'EventPatches', 'pretrain_event_vggish', 'frozen_encoder', 'frame_features',
            'fit_linear_probe', 'probe_examples', 'gather_features', 'probe_row_label', 'probe_row_map', 'probe_scores',
            'bin_metric_ci', 'table4', 'table5', 'pretext_summary', 'pretext_claims', 'table4_claims', 'table5_claims',
-           'probe_resolution_study']
+           'probe_resolution_study', 'finetune_obstacle_model', 'finetune_scores']
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #2d8b7320
 PROBE_SIZES = ScaleTable(
@@ -583,6 +584,34 @@ def probe_resolution_study(table:str='table4',      # 'table4' or 'table5': whic
         part.insert(0, 'width', w * f); part.insert(0, 'height', h * f)
         parts.append(part.rename(index=lambda label: f"{label} / {w * f} x {h * f}"))
     return pd.concat(parts)
+
+# %% ../../nbs/52_experiments_sfs_probes.ipynb #2b1bac08
+def finetune_obstacle_model(name:str='av_order',      # self-supervised audio encoder to start from: 'av_sync' or 'av_order'
+                            scale:str='full', seed:int=0, device='auto', data_seed:int=0, cache:Cache|None=None,
+                           )->dict:                   # state, best_epoch, best_valid (validation AP, %), log_csv, as `train_model`
+    "Table 1's motion audio obstacle model started from a self-supervised audio encoder, trained with Table 1's recipe (cached)."
+    check_choice('name', name, AV_MODELS); sizes = EXPERIMENT_SIZES[scale]
+    params = dict(task='obstacle', modality='audio', subset='motion', init=name, seed=int(seed), data_seed=int(data_seed),
+                  sizes={k: v for k, v in probe_sizes(scale).items() if not k.startswith('event')},
+                  data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
+    def make():
+        views = task_views('obstacle', 'audio', 'motion', scale, seed, data_seed)
+        loss = task_loss('obstacle', pos_weight=pos_weight_from_labels(views['train'].targets.numpy()))
+        encoder_state = pretrain_av_model(name, scale, seed, device, data_seed, cache)['audio_state']
+        model, run_dir = init_task_model('obstacle', 'audio', sizes, seed, encoder_state), training_run_dir('sfs-finetune-model', params, cache)
+        out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'])
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return out
+    return cached('sfs-finetune-model', params, make, version=probe_version(), cache=cache, verbose=False)
+
+def finetune_scores(name:str='av_order', scale:str='full', seed:int=0, device='auto', data_seed:int=0,
+                   )->dict:                           # scores, labels on Table 1's motion obstacle test split
+    "Test-split scores of `finetune_obstacle_model`, on the same frames as Table 1's motion audio obstacle model."
+    sizes, device = EXPERIMENT_SIZES[scale], get_device(device)
+    test = task_views('obstacle', 'audio', 'motion', scale, seed, data_seed)['test']
+    model = init_task_model('obstacle', 'audio', sizes, seed)
+    model.load_state_dict(finetune_obstacle_model(name, scale, seed, device, data_seed)['state'])
+    return dict(scores=predict(model, test, sizes['batch_size'] * 4, device), labels=test.targets.numpy())
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #0e429462
 PROBES_SIMULATOR_ONLY = ("the self-supervised pretext models and the linear probes train and test on the simulated motion recordings; "
