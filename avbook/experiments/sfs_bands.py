@@ -318,5 +318,5 @@ def text_claims()->list:
                              f"{t.loc[R['finetuned_minus_scratch'], 'ap_hi']:.1f}]"))]
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #90b429af
-BANDS_SIMULATOR_ONLY = ("the band-limited, left-channel and static-dense evaluations train and test on the simulated recordings; "
+BANDS_SIMULATOR_ONLY = ("the band-limited, left-channel, static-dense and fine-tuning evaluations train and test on the simulated recordings; "
                         "the real Quiet Campus recordings are not wired to them yet")   # why Fig. 8 and the text claims refuse `data_root`
