@@ -29,10 +29,10 @@ from ..reproduce import Claim, claim_ci_separated
 __all__ = ['EXPERIMENT_SIZES', 'TABLE1_TASKS', 'TABLE1_SUBSETS', 'MODALITIES', 'PRETRAIN_DATA_SEED', 'TRAINING_RECIPE',
            'ROW_NAMES', 'PAPER_ROWS', 'TABLE1_COLUMNS', 'IMAGE_HW_FACTORS', 'subsample_view', 'sfs_subset',
            'task_views', 'views_from_datasets', 'KeepBestValid', 'torch_threads', 'recipe_version', 'training_run_dir',
-           'ap_percent', 'fit_task_model', 'pretrain_image_encoder', 'init_task_model', 'train_model', 'predict',
-           'evaluate_model', 'accuracy_percent', 'metric_ci', 'row_label', 'table1_row_map', 'table1',
-           'claim_columns_better', 'claim_close', 'table1_claims', 'rerender_frames', 'image_resolution_sweep',
-           'check_data_root']
+           'ap_percent', 'fit_task_model', 'pretrain_image_encoder', 'init_task_model', 'train_cell_network',
+           'train_model', 'predict', 'evaluate_model', 'accuracy_percent', 'metric_ci', 'row_label', 'table1_row_map',
+           'table1', 'claim_columns_better', 'claim_close', 'table1_claims', 'rerender_frames',
+           'image_resolution_sweep', 'check_data_root']
 
 # %% ../../nbs/50_experiments_sfs.ipynb #c6a7a433
 EXPERIMENT_SIZES = ScaleTable(
@@ -213,6 +213,19 @@ def init_task_model(task:str,                     # 'obstacle' or 'relative_orde
     if encoder_state is not None: encoder.load_state_dict(encoder_state)
     return make_task_model(task, encoder)
 
+def train_cell_network(task:str, modality:str,       # as `init_task_model`
+                       views:dict,                   # 'train' and 'val' views of the task (`task_views`)
+                       sizes:dict, seed:int, device,
+                       run_dir:Path,                 # checkpoint folder (`training_run_dir`), removed after training
+                       encoder_state:dict|None=None, # encoder weights to start from, if any
+                      )->dict:                       # state, best_epoch, best_valid (validation AP, %), log_csv
+    "Train one Table 1 network on `views` with Table 1's recipe and loss (positives weighted by their rarity for obstacles)."
+    pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
+    model = init_task_model(task, modality, sizes, seed, encoder_state)
+    out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return out
+
 def train_model(task:str,          # 'obstacle' or 'relative_order'
                 modality:str,      # 'audio', 'image' or 'image_pretrained'
                 subset:str,        # 'static' or 'motion'
@@ -233,12 +246,8 @@ def train_model(task:str,          # 'obstacle' or 'relative_order'
     if image_hw is not None: params['image_hw'] = [int(x) for x in image_hw]
     def make():
         views = task_views(task, modality, subset, scale, seed, data_seed, data_root, image_hw)   # only on a miss: the data are not loaded for a cached model
-        pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
         encoder_state = pretrain_image_encoder(scale, seed, device, cache) if modality == 'image_pretrained' else None
-        model, run_dir = init_task_model(task, modality, sizes, seed, encoder_state), training_run_dir('sfs-table1-model', params, cache)
-        out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
-        shutil.rmtree(run_dir, ignore_errors=True)
-        return out
+        return train_cell_network(task, modality, views, sizes, seed, device, training_run_dir('sfs-table1-model', params, cache), encoder_state)
     return cached('sfs-table1-model', params, make, version=recipe_version(), cache=cache, verbose=False)
 
 # %% ../../nbs/50_experiments_sfs.ipynb #3ea54b70

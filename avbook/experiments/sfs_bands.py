@@ -6,7 +6,7 @@ Docs: https://avbook.github.io/avbook/experiments_sfs_bands.html.md"""
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #533f8e05
 from __future__ import annotations
-import dataclasses, shutil
+import dataclasses
 import numpy as np
 import pandas as pd
 import torch
@@ -14,11 +14,10 @@ from torch.utils.data import Dataset
 from ..core import ParameterError, cached, check_choice, get_device, get_scale, item_rng
 from ..audio import PAPER_LOGMEL, hz_to_mel, mel_to_hz
 from ..data.sfs import LOGMEL_CHANNELS, SfsDataset, SfsView, build_sfs_dataset, sfs_config, obstacle_dataset
-from ..models.sfs import task_loss, pos_weight_from_labels
 from ..sim.ambient import near_wall_gain_theory
 from ..evaluation import paired_bootstrap_ci
 from .sfs import (EXPERIMENT_SIZES, TABLE1_TASKS, TABLE1_SUBSETS, task_views, train_model, evaluate_model,
-                                    fit_task_model, predict, metric_ci, recipe_version, torch_threads, init_task_model,
+                                    train_cell_network, predict, metric_ci, recipe_version, torch_threads, init_task_model,
                                     training_run_dir, ap_percent, accuracy_percent)
 from .sfs_probes import finetune_scores
 from ..papers import paper_table
@@ -123,11 +122,7 @@ def train_variant_model(task:str,                    # 'obstacle' or 'relative_o
     params, sizes = _variant_params(task, subset, scale, seed, data_seed, band_hz, channel), EXPERIMENT_SIZES[scale]
     def make():
         views = variant_views(task, subset, scale, seed, data_seed, band_hz, channel)
-        pos_weight = pos_weight_from_labels(views['train'].targets.numpy()) if task == 'obstacle' else 1.0
-        model, run_dir = init_task_model(task, 'audio', sizes, seed), training_run_dir('sfs-band-model', params, cache)
-        out = fit_task_model(model, views, task_loss(task, pos_weight=pos_weight), sizes, seed, device, run_dir, sizes['epochs'])
-        shutil.rmtree(run_dir, ignore_errors=True)
-        return out
+        return train_cell_network(task, 'audio', views, sizes, seed, device, training_run_dir('sfs-band-model', params, cache))
     return cached('sfs-band-model', params, make, version=f"{recipe_version()}+bands{BANDS_RECIPE}", cache=cache, verbose=False)
 
 def evaluate_variant(task:str, subset:str, scale:str='full', seed:int=0, device='auto', data_seed:int=0,

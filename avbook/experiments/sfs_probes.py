@@ -6,7 +6,7 @@ Docs: https://avbook.github.io/avbook/experiments_sfs_probes.html.md"""
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #c117ddf3
 from __future__ import annotations
-import copy, dataclasses, math, shutil
+import copy, dataclasses, math
 import numpy as np
 import pandas as pd
 import torch
@@ -19,12 +19,12 @@ from ..audio import log_mel, mel_filterbank, PAPER_LOGMEL
 from ..data.sfs import (SfsDataset, build_sfs_dataset, sfs_config, obstacle_dataset, relative_order_pairs,
                              depth_ratio_pairs)
 from ..models.vggish import VGGish
-from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_order_loss, N_RATIO_BINS, task_loss, pos_weight_from_labels
+from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_order_loss, N_RATIO_BINS
 from ..models.common import fit_kmeans_bins, to_bin, SiameseHead
 from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
 from .sfs import (EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads,
-                                   task_views, init_task_model, fit_task_model, training_run_dir, predict)
+                                   task_views, init_task_model, train_cell_network, training_run_dir, predict)
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
@@ -596,12 +596,8 @@ def finetune_obstacle_model(name:str='av_order',      # self-supervised audio en
                   data_config=dataclasses.asdict(sfs_config(get_scale(scale).name)))
     def make():
         views = task_views('obstacle', 'audio', 'motion', scale, seed, data_seed)
-        loss = task_loss('obstacle', pos_weight=pos_weight_from_labels(views['train'].targets.numpy()))
         encoder_state = pretrain_av_model(name, scale, seed, device, data_seed, cache)['audio_state']
-        model, run_dir = init_task_model('obstacle', 'audio', sizes, seed, encoder_state), training_run_dir('sfs-finetune-model', params, cache)
-        out = fit_task_model(model, views, loss, sizes, seed, device, run_dir, sizes['epochs'])
-        shutil.rmtree(run_dir, ignore_errors=True)
-        return out
+        return train_cell_network('obstacle', 'audio', views, sizes, seed, device, training_run_dir('sfs-finetune-model', params, cache), encoder_state)
     return cached('sfs-finetune-model', params, make, version=probe_version(), cache=cache, verbose=False)
 
 def finetune_scores(name:str='av_order', scale:str='full', seed:int=0, device='auto', data_seed:int=0,
