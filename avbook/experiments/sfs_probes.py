@@ -7,6 +7,7 @@ Docs: https://avbook.github.io/avbook/experiments_sfs_probes.html.md"""
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #c117ddf3
 from __future__ import annotations
 import copy, dataclasses, math
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -25,19 +26,21 @@ from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
 from .sfs import (EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads,
                                    task_views, init_task_model, train_cell_network, training_run_dir, predict)
-from ..reproduce import Claim, claim_ci_separated
+from ..reproduce import Claim, claim_ci_separated, evaluate_claims
 
 # %% auto #0
 __all__ = ['PROBE_SIZES', 'PROBE_RECIPE', 'EVENT_DATA_SEED', 'EVENT_MODEL_SEED', 'SYNC_MIN_OFFSET_S', 'EVENT_RECIPE', 'AV_MODELS',
            'RAYLEIGH_MEAN', 'EVENT_LEVEL_DB', 'AUDIO_FEATURES', 'IMAGE_FEATURES', 'PROBE_TASKS', 'MODALITY_SETS',
            'FEATURE_NAMES', 'PROBE_ROWS', 'PAPER_ROW_NUMBERS', 'TABLE4_COLUMNS', 'TABLE5_COLUMNS', 'TASK_COLUMNS',
-           'PROBE_HW_FACTORS', 'PROBES_SIMULATOR_ONLY', 'probe_sizes', 'probe_version', 'event_version', 'motion_split',
-           'AVOrderExamples', 'sync_examples', 'AVSyncExamples', 'predict_logits', 'fit_epochs', 'AgreementAVOrderNet',
-           'AgreementAVSyncNet', 'pretext_network', 'pretext_scores', 'pretrain_av_model', 'sfs_to_vggish_logmel',
-           'event_corpus', 'EventPatches', 'pretrain_event_vggish', 'frozen_encoder', 'frame_features',
-           'fit_linear_probe', 'probe_examples', 'gather_features', 'probe_row_label', 'probe_row_map', 'probe_scores',
-           'bin_metric_ci', 'table4', 'table5', 'pretext_summary', 'pretext_claims', 'table4_claims', 'table5_claims',
-           'probe_resolution_study', 'finetune_obstacle_model', 'finetune_scores']
+           'PROBE_HW_FACTORS', 'HIGHER_IS_BETTER', 'PROBES_SIMULATOR_ONLY', 'probe_sizes', 'probe_version',
+           'event_version', 'motion_split', 'AVOrderExamples', 'sync_examples', 'AVSyncExamples', 'predict_logits',
+           'fit_epochs', 'AgreementAVOrderNet', 'AgreementAVSyncNet', 'pretext_network', 'pretext_scores',
+           'pretrain_av_model', 'sfs_to_vggish_logmel', 'event_corpus', 'EventPatches', 'pretrain_event_vggish',
+           'frozen_encoder', 'frame_features', 'fit_linear_probe', 'probe_examples', 'gather_features',
+           'probe_row_label', 'probe_row_map', 'probe_scores', 'bin_metric_ci', 'table4', 'table5', 'pretext_summary',
+           'pretext_claims', 'table4_claims', 'table5_claims', 'probe_resolution_study', 'study_sizes', 'study_at',
+           'joint_probe_verdicts', 'joint_probe_margins', 'plot_probe_study', 'finetune_obstacle_model',
+           'finetune_scores']
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #2d8b7320
 PROBE_SIZES = ScaleTable(
@@ -584,6 +587,51 @@ def probe_resolution_study(table:str='table4',      # 'table4' or 'table5': whic
         part.insert(0, 'width', w * f); part.insert(0, 'height', h * f)
         parts.append(part.rename(index=lambda label: f"{label} / {w * f} x {h * f}"))
     return pd.concat(parts)
+
+# %% ../../nbs/52_experiments_sfs_probes.ipynb #47d1d14d
+HIGHER_IS_BETTER = dict(obstacle_ap=True, obstacle_acc=True, relative_ap=True, relative_acc=True, top1=True, top5=True,
+                        avg_dist=False, avg_dist_log=False)   # direction of every probe column
+
+def study_sizes(study:pd.DataFrame)->list:  # ['64 x 48', '256 x 192', ...]
+    "The frame sizes of a `probe_resolution_study`, as its row labels end."
+    return [f"{w} x {h}" for w, h in study[['width', 'height']].drop_duplicates().astype(int).itertuples(index=False)]
+
+def study_at(study:pd.DataFrame, size:str)->pd.DataFrame:  # rows 'Group / Feature', as `table4` / `table5` label them
+    "The rows of one frame size of a `probe_resolution_study`, with the size dropped from their labels."
+    return study[study.index.str.endswith(f" / {size}")].rename(index=lambda r: r.removesuffix(f" / {size}"))
+
+def joint_probe_verdicts(study:pd.DataFrame, table:str='table4')->pd.DataFrame:  # claims x frame sizes, '✓' / '✗'
+    "The table's own 'audio and image together beat either alone' claims, evaluated at each frame size of the study."
+    check_choice('table', table, TASK_COLUMNS)
+    claims = [c for c in (table4_claims() if table == 'table4' else table5_claims()) if c.name.startswith('audio and image together')]
+    return pd.DataFrame({size: [v.mark for v in evaluate_claims(claims, study_at(study, size))] for size in study_sizes(study)},
+                        index=[c.name for c in claims])
+
+def joint_probe_margins(study:pd.DataFrame, columns:tuple)->pd.DataFrame:  # pretext feature x 'column, size'
+    "Both minus the better of audio and visual alone, signed so that > 0 means the joint probe is better (point estimates)."
+    def margin(rows, column, feature):
+        sign = 1 if HIGHER_IS_BETTER[column] else -1
+        return sign * rows.loc[f"Both / {feature}", column] - max(sign * rows.loc[f"{g} / {feature}", column] for g in ('Audio', 'Visual'))
+    features = [FEATURE_NAMES[n] for n in AV_MODELS]
+    return pd.DataFrame({f"{column}, {size}": [margin(study_at(study, size), column, f) for f in features]
+                         for size in study_sizes(study) for column in columns}, index=features)
+
+def plot_probe_study(study:pd.DataFrame, columns:tuple, titles:dict|None=None):  # the figure
+    "Bars per pretext feature and frame size: audio, visual and joint probes with their 95 % intervals, one panel per column."
+    fig, axes = plt.subplots(1, len(columns), figsize=(6 * len(columns), 4), squeeze=False)
+    colors, sizes = {'Audio': 'C0', 'Visual': 'C1', 'Both': 'C2'}, study_sizes(study)
+    features = [FEATURE_NAMES[n] for n in AV_MODELS]
+    for ax, column in zip(axes[0], columns):
+        for k, feature in enumerate(features):
+            for j, group in enumerate(colors):
+                rows = pd.concat([study_at(study, s).loc[[f"{group} / {feature}"]] for s in sizes])
+                ax.bar(3 * k + np.arange(len(sizes)) * 1.2 + 0.3 * (j - 1), rows[column], 0.3, color=colors[group], label=group if k == 0 else None,
+                       yerr=[rows[column] - rows[f"{column}_lo"], rows[f"{column}_hi"] - rows[column]], capsize=2)
+        ax.set_xticks([3 * k + i * 1.2 for k in range(len(features)) for i in range(len(sizes))], [f"{f}\n{s}" for f in features for s in sizes], fontsize=8)
+        ax.set_title((titles or {}).get(column, column)); ax.set_xlabel("pretext feature, frame size")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #2b1bac08
 def finetune_obstacle_model(name:str='av_order',      # self-supervised audio encoder to start from: 'av_sync' or 'av_order'
