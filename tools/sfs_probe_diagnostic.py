@@ -30,7 +30,7 @@ def probe_data(task, group, feature, scale, seed, by='video'):  # split -> (feat
     out = {}
     for split in ('train', 'val', 'test'):
         rows, y = probes.probe_examples(task, split, scale, seed)
-        tables = probes._feature_tables(group, feature, split, scale, seed, 'cpu', 0)
+        tables = [probes.frame_features(m, feature, split, scale, seed, 'cpu') for m in probes.MODALITY_SETS[group]]
         video = rows[:, 0, 0]
         if by == 'building':
             ds = probes.motion_split(split, scale)
