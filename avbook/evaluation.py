@@ -25,7 +25,7 @@ __all__ = ['as_metric_array', 'check_pair', 'as_labels', 'average_precision', 'v
            'fold_front_deg', 'mean_angular_error_deg', 'median_angular_error_deg', 'rotation_sign_correction',
            'left_right_accuracy', 'bss_eval', 'nsdr', 'si_sdr', 'pesq_score', 'stoi_score', 'stft_distance',
            'envelope_distance', 'depth_metrics', 'surface_normal_errors', 'confusion_matrix', 'iou_from_confusion',
-           'mean_iou', 'end_point_error', 'spl', 'bootstrap_ci', 'mean_ci_columns', 'paired_bootstrap_ci']
+           'mean_iou', 'end_point_error', 'spl', 'bootstrap_ci', 'ci_columns', 'mean_ci_columns', 'paired_bootstrap_ci']
 
 # %% ../nbs/02_evaluation.ipynb #1568d871
 def _to_numpy(x)->np.ndarray:
@@ -591,6 +591,13 @@ def bootstrap_ci(values,                    # (n, ...) per-item values, or a tup
     stats = [statistic(*(a[i] for a in arrays)) for i in _bootstrap_indices(len(arrays[0]), n_resamples, seed, confidence)]
     return _percentile_ci(statistic(*arrays), stats, confidence)
 
+# %% ../nbs/02_evaluation.ipynb #207e2a82
+def ci_columns(column:str,  # the metric's column name, e.g. 'ap'
+               ci:dict,     # `bootstrap_ci` / `paired_bootstrap_ci` output: estimate, low, high
+              )->dict:      # {column: estimate, column_lo: low, column_hi: high}
+    "A bootstrap interval as the three table columns every result file uses."
+    return {column: ci['estimate'], f"{column}_lo": ci['low'], f"{column}_hi": ci['high']}
+
 # %% ../nbs/02_evaluation.ipynb #9d21b4c4
 def mean_ci_columns(name:str,          # column name of the mean
                     values,            # (n,) per-item values
@@ -602,7 +609,7 @@ def mean_ci_columns(name:str,          # column name of the mean
     v = np.asarray(values, dtype=np.float64) * factor
     if len(v) == 0: return {name: np.nan, f"{name}_lo": np.nan, f"{name}_hi": np.nan, f"{name}_n": 0}
     ci = bootstrap_ci(v, statistic, n_resamples, seed)
-    return {name: ci['estimate'], f"{name}_lo": ci['low'], f"{name}_hi": ci['high'], f"{name}_n": len(v)}
+    return ci_columns(name, ci) | {f"{name}_n": len(v)}
 
 # %% ../nbs/02_evaluation.ipynb #df815c33
 def paired_bootstrap_ci(values_a,                  # method A: (n, ...) per-item values, or a tuple of arrays

@@ -22,7 +22,7 @@ from ..data.sfs_real import quiet_campus_sfs_dataset, real_dataset_root, real_da
 from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, SingleClipNet, make_task_model, task_loss, l1_loss, pos_weight_from_labels
 from ..training import make_dataloaders, make_learner, fit_resumable, AfterTrainingEpoch
-from ..evaluation import average_precision, binary_accuracy, bootstrap_ci
+from ..evaluation import average_precision, binary_accuracy, bootstrap_ci, ci_columns
 from ..reproduce import Claim, claim_ci_separated
 
 # %% auto #0
@@ -322,7 +322,7 @@ def table1(scale:str='full',       # 'smoke', 'full' or 'paper'
                     out = evaluate_model(task, modality, subset, scale, seed, device, data_seed, data_root)
                     for metric in ('ap', 'acc'):
                         ci = metric_ci(out['scores'], out['labels'], metric, n_boot, seed)
-                        row.update({f"{prefix}_{metric}": ci['estimate'], f"{prefix}_{metric}_lo": ci['low'], f"{prefix}_{metric}_hi": ci['high']})
+                        row.update(ci_columns(f"{prefix}_{metric}", ci))
                     row[f"{prefix}_n"] = len(out['labels'])
                 rows[row_label(modality, subset)] = row
     return pd.DataFrame.from_dict(rows, orient='index')
@@ -404,7 +404,7 @@ def image_resolution_sweep(subset:str='static',       # 'static' or 'motion'
         for task, prefix in zip(TABLE1_TASKS, ('obstacle', 'relative')):
             out = evaluate_model(task, modality, subset, scale, seed, device, data_seed, image_hw=image_hw)
             ci = metric_ci(out['scores'], out['labels'], 'ap', n_boot, seed)
-            row.update({f"{prefix}_ap": ci['estimate'], f"{prefix}_ap_lo": ci['low'], f"{prefix}_ap_hi": ci['high']})
+            row.update(ci_columns(f"{prefix}_ap", ci))
         return row
     rows = {}
     with torch_threads(num_threads if get_device(device).type == 'cpu' else None):

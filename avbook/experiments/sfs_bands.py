@@ -15,7 +15,7 @@ from ..core import ParameterError, cached, check_choice, get_device, get_scale, 
 from ..audio import PAPER_LOGMEL, hz_to_mel, mel_to_hz
 from ..data.sfs import LOGMEL_CHANNELS, SfsDataset, SfsView, build_sfs_dataset, sfs_config, obstacle_dataset
 from ..sim.ambient import near_wall_gain_theory
-from ..evaluation import paired_bootstrap_ci
+from ..evaluation import paired_bootstrap_ci, ci_columns
 from .sfs import (EXPERIMENT_SIZES, TABLE1_TASKS, TABLE1_SUBSETS, task_views, train_model, evaluate_model,
                                     train_cell_network, predict, metric_ci, recipe_version, torch_threads, init_task_model,
                                     training_run_dir, ap_percent, accuracy_percent)
@@ -144,7 +144,7 @@ def _metric_row(scores, labels, n_boot:int, seed:int)->dict:
     row = dict(n=len(labels), positive_rate=100 * float(np.mean(labels)))
     for metric in ('acc', 'ap'):
         ci = metric_ci(scores, labels, metric, n_boot, seed)
-        row.update({metric: ci['estimate'], f"{metric}_lo": ci['low'], f"{metric}_hi": ci['high']})
+        row.update(ci_columns(metric, ci))
     return row
 
 def fig8(scale:str='full',        # 'smoke', 'full' or 'paper'
@@ -275,7 +275,7 @@ def _paired_row(ours:dict, reference:dict, n_boot:int, seed:int)->dict:   # ours
     row = dict(n=len(reference['labels']), positive_rate=100 * float(np.mean(reference['labels'])))
     for metric, fn in (('acc', accuracy_percent), ('ap', ap_percent)):
         ci = paired_bootstrap_ci((ours['scores'], ours['labels']), (reference['scores'], reference['labels']), fn, n_boot, seed)
-        row.update({metric: ci['estimate'], f"{metric}_lo": ci['low'], f"{metric}_hi": ci['high']})
+        row.update(ci_columns(metric, ci))
     return row
 
 # %% ../../nbs/53_experiments_sfs_bands.ipynb #d05b5033

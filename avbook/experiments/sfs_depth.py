@@ -17,7 +17,7 @@ from ..data.sfs import SfsView, build_sfs_dataset, sfs_config, depth_ratio_pairs
 from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, NoInput, N_RATIO_BINS, make_task_model, l1_loss, class_loss, normalize_depth, denormalize_depth
 from ..models.common import fit_kmeans_bins, to_bin, mlp
-from ..evaluation import bootstrap_ci, mean_absolute_error, median_absolute_error, r2_score, top_k_accuracy, average_bin_distance
+from ..evaluation import bootstrap_ci, mean_absolute_error, median_absolute_error, r2_score, top_k_accuracy, average_bin_distance, ci_columns
 from .sfs import (EXPERIMENT_SIZES, fit_task_model, pretrain_image_encoder, torch_threads, recipe_version,
                                     training_run_dir, subsample_view)
 from ..reproduce import Claim, claim_ci_separated
@@ -302,7 +302,7 @@ def depth_metrics_ci(prediction:np.ndarray,  # (n,) regression predictions
     row = {}
     for k, f in _METRICS.items():
         ci = bootstrap_ci(arrays, lambda p, t, s, b, f=f: f(p, t, s, b, centers), n_resamples, seed)
-        row.update({k: ci['estimate'], f"{k}_lo": ci['low'], f"{k}_hi": ci['high']})
+        row.update(ci_columns(k, ci))
     return row
 
 # %% ../../nbs/51_experiments_sfs_depth.ipynb #35dff6aa

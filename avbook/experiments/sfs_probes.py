@@ -22,7 +22,7 @@ from ..data.sfs import (SfsDataset, build_sfs_dataset, sfs_config, obstacle_data
 from ..models.vggish import VGGish
 from ..models.sfs import ImageEncoder, SingleClipNet, AVSyncNet, AVOrderNet, av_order_loss, N_RATIO_BINS
 from ..models.common import fit_kmeans_bins, to_bin, SiameseHead
-from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance
+from ..evaluation import bootstrap_ci, top_k_accuracy, average_bin_distance, ci_columns
 from ..sim.sources import instrument_bank, speech_bank, ambient_bank, SPEAKERS
 from .sfs import (EXPERIMENT_SIZES, metric_ci, pretrain_image_encoder, recipe_version, rerender_frames, torch_threads,
                                    task_views, init_task_model, train_cell_network, training_run_dir, predict)
@@ -481,9 +481,6 @@ def probe_scores(task:str, group:str, name:str, scale:str='full', seed:int=0, de
 # %% ../../nbs/52_experiments_sfs_probes.ipynb #b36f9f88
 def _sigmoid_of_margin(scores:np.ndarray)->np.ndarray: return 1 / (1 + np.exp(-(scores[:, 1] - scores[:, 0])))
 
-def _with_ci(row:dict, column:str, ci:dict):
-    row.update({column: ci['estimate'], f"{column}_lo": ci['low'], f"{column}_hi": ci['high']})
-
 def bin_metric_ci(scores, targets, metric:str, centers=None, n_resamples:int=1000, seed:int=0)->dict:  # estimate, low, high
     "Top-1/Top-5 (%) or average bin distance, with a 95 % bootstrap interval over test examples."
     check_choice('metric', metric, ('top1', 'top5', 'avg_dist', 'avg_dist_log'))
@@ -501,7 +498,7 @@ def _rows(task_columns:dict, scale, seed, device, data_seed, num_threads, probe_
                 for column, metric in columns.items():
                     if task == 'ratio_bins': ci = bin_metric_ci(out['scores'], out['targets'], metric, out['centers'], n_boot, seed)
                     else: ci = metric_ci(_sigmoid_of_margin(out['scores']), out['targets'], metric, n_boot, seed)
-                    _with_ci(row, column, ci)
+                    row.update(ci_columns(column, ci))
                 row[f"{task}_n"], row[f"{task}_weight_decay"] = len(out['targets']), out['weight_decay']
                 if task == 'ratio_bins': row['chance_top1'] = out['majority_accuracy']   # always the most frequent training bin
             rows[probe_row_label(group, name)] = row

@@ -16,7 +16,7 @@ from ..audio import log_mel, PAPER_LOGMEL
 from ..sim.scene import Room, Pose
 from ..data.sfs import SfsConfig, SfsRoom, sfs_config, make_rooms, record_ambient, render_view
 from .sfs import EXPERIMENT_SIZES, train_model, init_task_model, torch_threads
-from ..evaluation import bootstrap_ci, paired_bootstrap_ci
+from ..evaluation import bootstrap_ci, paired_bootstrap_ci, ci_columns
 from ..reproduce import Claim
 
 # %% auto #0
@@ -389,14 +389,13 @@ def fig9_table(trials:pd.DataFrame,   # `robot_trials` output
     for p in [p for p in POLICIES if p in by]:
         d = by[p]; dist = d.progress_m.to_numpy(float)
         ci, corner = bootstrap_ci(dist, np.mean, n_bootstrap, seed), bootstrap_ci(100.0 * d.passed_corner.to_numpy(float), np.mean, n_bootstrap, seed)
-        row = dict(distance_m=ci['estimate'], distance_m_lo=ci['low'], distance_m_hi=ci['high'],
-                   corner_pct=corner['estimate'], corner_pct_lo=corner['low'], corner_pct_hi=corner['high'],
+        row = dict(**ci_columns('distance_m', ci), **ci_columns('corner_pct', corner),
                    collision_pct=100.0 * d.collided.mean(), distance_forward_m=float(dist[d.start_heading_deg.to_numpy() == 0].mean()),
                    distance_angled_m=float(dist[d.start_heading_deg.to_numpy() != 0].mean()), n_trials=float(len(d)))
         if 'audio' in by:
             if not np.array_equal(by['audio'].trial.to_numpy(), d.trial.to_numpy()): raise ParameterError(f"policy {p!r} ran other trials than 'audio'; a paired comparison needs the same trials")
             gain = paired_bootstrap_ci(by['audio'].progress_m.to_numpy(float), dist, np.mean, n_bootstrap, seed)
-            row.update(audio_gain_m=gain['estimate'], audio_gain_m_lo=gain['low'], audio_gain_m_hi=gain['high'])
+            row.update(ci_columns('audio_gain_m', gain))
         rows[POLICY_NAMES[p]] = row
     return pd.DataFrame.from_dict(rows, orient='index')
 

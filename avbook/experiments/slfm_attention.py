@@ -17,7 +17,7 @@ from ..data.slfm import slfm_config
 from ..models.common import count_parameters
 from ..models.slfm import slfm_spectrogram, encoder_input, pretext_pair
 from ..models.slfm_attention import ATTENTION_HEADS, AttentionBinauralizer, make_attention_model
-from ..evaluation import paired_bootstrap_ci, mean_ci_columns
+from ..evaluation import paired_bootstrap_ci, mean_ci_columns, ci_columns
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, PRECISE_BN_BATCHES, DATA_SEED, load_split,
                                      crop_audio, crop_starts, angle_ranges, make_network, encoders, fit_pretext, train_pretext,
@@ -144,7 +144,7 @@ def table10(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED
     for m in TABLE10_METRICS:
         factor = 100.0 if m.endswith('acc') else 1.0
         ci = paired_bootstrap_ci(items['attention'][m] * factor, items['unet_2_5d'][m] * factor, np.mean, n_boot, seed)
-        rows[TABLE10_ROWS['attention']] |= {f"{m}_difference": ci['estimate'], f"{m}_difference_lo": ci['low'], f"{m}_difference_hi": ci['high']}
+        rows[TABLE10_ROWS['attention']] |= ci_columns(f"{m}_difference", ci)
     return pd.DataFrame.from_dict(rows, orient='index')
 
 # %% ../../nbs/69_experiments_slfm_attention.ipynb #030b7976

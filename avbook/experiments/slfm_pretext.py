@@ -17,7 +17,7 @@ from ..audio import complex_to_real_imag, real_imag_to_complex
 from ..data.slfm import SlfmDataset, slfm_config, rotation_deg
 from ..models.slfm import slfm_spectrogram, encoder_input, pretext_pair, binaural_from_prediction, make_pretext_model
 from ..losses.slfm import spectrogram_loss
-from ..evaluation import paired_bootstrap_ci, mean_ci_columns
+from ..evaluation import paired_bootstrap_ci, mean_ci_columns, ci_columns
 from .sfs import torch_threads
 from .slfm import (SLFM_EXPERIMENT_SIZES, PRETEXT_METHODS, PRETEXT_SIZE_KEYS, DATA_SEED, load_split, crop_audio,
                                      crop_starts, fit_pretext, train_pretext, pretext_network, recalibrate_batchnorm, recipe_version, validation_loss)
@@ -158,7 +158,7 @@ def table7(scale:str='full', seed:int=0, device='auto', data_seed:int=DATA_SEED,
         if winner not in d or loser not in d: continue
         for column in ('stft_distance', 'stft_euclidean'):
             ci = paired_bootstrap_ci(d[winner][column].astype(float), d[loser][column].astype(float), np.mean, n_boot, seed)
-            out[TABLE7_ROWS[winner]] |= {f"{column}_minus_{loser}": ci['estimate'], f"{column}_minus_{loser}_lo": ci['low'], f"{column}_minus_{loser}_hi": ci['high']}
+            out[TABLE7_ROWS[winner]] |= ci_columns(f"{column}_minus_{loser}", ci)
     return pd.DataFrame.from_dict(out, orient='index')
 
 # %% ../../nbs/65_experiments_slfm_pretext.ipynb #21d1ceb9

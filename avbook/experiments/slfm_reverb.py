@@ -14,7 +14,7 @@ from ..data.slfm import SlfmConfig, slfm_config, make_rooms, sample_location
 from ..sim.hrtf import load_hrtf
 from ..sim.acoustics import (Rir, image_sources, binaural_array_rir, measure_rt60_s, schroeder_decay_db, eyring_rt60_s,
                                   mean_absorption)
-from ..evaluation import bootstrap_ci, mean_ci_columns
+from ..evaluation import bootstrap_ci, mean_ci_columns, ci_columns
 from .sfs import torch_threads
 from .slfm import SLFM_EXPERIMENT_SIZES, DATA_SEED, slfm_result, chance_result, probe_predictions
 from ..reproduce import Claim
@@ -103,7 +103,7 @@ def level_reverberation(scale:str='full',         # 'smoke', 'full' or 'paper'
         m, row = level_measures(sample['rirs'], rho, sample['sample_rate']), {}
         for k in ('rt60_s', 'edt_s'):
             ci = bootstrap_ci(m[k], np.mean, n_boot, seed)
-            row |= {k: ci['estimate'], f"{k}_lo": ci['low'], f"{k}_hi": ci['high']}
+            row |= ci_columns(k, ci)
         rows[float(rho)] = row | dict(drr_db=float(np.mean(m['drr_db'])), eyring_rt60_s=float(np.mean(sample['eyring_rt60_s'])),
                                       rt60_locations=len(sample['locations']))
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('reverb_gain')
