@@ -579,8 +579,8 @@ def probe_resolution_study(table:str='table4',      # 'table4' or 'table5': whic
     for f in map(int, factors):
         hw = None if f == 1 else (h * f, w * f)
         part = _rows(TASK_COLUMNS[table], scale, seed, device, data_seed, num_threads, probe_rows, hw)
-        pretext = {probe_row_label(g, n): pretrain_av_model(n, scale, seed, device, data_seed, image_hw=hw)['test_acc'] for g, n in probe_rows}
-        part.insert(0, 'pretext_acc', [pretext[i] for i in part.index])
+        pretext_acc = {n: pretrain_av_model(n, scale, seed, device, data_seed, image_hw=hw)['test_acc'] for n in AV_MODELS}   # one load per model
+        part.insert(0, 'pretext_acc', [pretext_acc[n] for _, n in probe_rows])
         part.insert(0, 'width', w * f); part.insert(0, 'height', h * f)
         parts.append(part.rename(index=lambda label: f"{label} / {w * f} x {h * f}"))
     return pd.concat(parts)
